@@ -42,6 +42,8 @@ typedef struct ingest_reader_options {
     const char *const *keep_fields;
     size_t n_keep_fields;
     bool split_paragraphs;   /* plain text: one document per blank-line-separated block */
+    const char *split_line;  /* plain text: a line equal to this separates documents ("%" in
+                                fortune files); NULL: not used */
     size_t max_record_bytes; /* longer records are skipped as "too_long"; 0: 64 MiB */
 } ingest_reader_options;
 
