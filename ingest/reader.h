@@ -56,8 +56,8 @@ typedef struct ingest_document {
     size_t url_len;
     const char *extra_json; /* kept fields as JSON members ("\"date\":\"2023\""), or NULL */
     size_t extra_json_len;
-    uint64_t record;      /* 0-based index of the record in the file, skipped ones counted */
-    char location[160];   /* human form: "line 7", "row 1234", "member a/b.jsonl line 3" */
+    uint64_t record;    /* 0-based index of the record in the file, skipped ones counted */
+    char location[160]; /* human form: "line 7", "row 1234", "member a/b.jsonl line 3" */
 } ingest_document;
 
 typedef struct ingest_reader ingest_reader;

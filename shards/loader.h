@@ -30,18 +30,18 @@
 #include "common/error.h"
 
 typedef struct loader_options {
-    const char *dataset;         /* token dataset: directory or manifest.pb */
-    int seq_len;                 /* T */
-    int micro_batch;             /* B: samples per rank per micro-step */
-    int grad_accum;              /* micro-steps per optimizer step */
-    int rank, world;             /* this rank and the data-parallel world size */
-    uint64_t seed;               /* permutation seed */
-    bool shuffle;                /* false: samples in dataset order (evaluation) */
-    bool document_aligned;       /* samples start at document starts */
-    int64_t landmark_id;         /* -1: no landmarks */
-    int chunk_text_tokens;       /* text tokens per chunk when landmarks are on (63) */
-    int prefetch;                /* micro-batches decoded ahead (0: default 4) */
-    uint64_t expect_tokenizer;   /* 0, or the tokenizer hash every shard must carry */
+    const char *dataset;       /* token dataset: directory or manifest.pb */
+    int seq_len;               /* T */
+    int micro_batch;           /* B: samples per rank per micro-step */
+    int grad_accum;            /* micro-steps per optimizer step */
+    int rank, world;           /* this rank and the data-parallel world size */
+    uint64_t seed;             /* permutation seed */
+    bool shuffle;              /* false: samples in dataset order (evaluation) */
+    bool document_aligned;     /* samples start at document starts */
+    int64_t landmark_id;       /* -1: no landmarks */
+    int chunk_text_tokens;     /* text tokens per chunk when landmarks are on (63) */
+    int prefetch;              /* micro-batches decoded ahead (0: default 4) */
+    uint64_t expect_tokenizer; /* 0, or the tokenizer hash every shard must carry */
 } loader_options;
 
 typedef struct loader_batch {

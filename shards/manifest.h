@@ -67,8 +67,7 @@ typedef struct shard_manifest {
 mn_status shard_manifest_init(shard_manifest *manifest, shard_dataset_kind kind, const char *dir);
 /* Appends a copy of `entry` and adds its counts to the totals. */
 mn_status shard_manifest_add(shard_manifest *manifest, const shard_manifest_entry *entry);
-mn_status shard_manifest_set_setting(shard_manifest *manifest, const char *key,
-                                     const char *value);
+mn_status shard_manifest_set_setting(shard_manifest *manifest, const char *key, const char *value);
 mn_status shard_manifest_set_counter(shard_manifest *manifest, const char *name, int64_t value);
 /* Writes DIR/manifest.json and DIR/manifest.pb atomically (created_by and created_at are
  * filled when empty). */

@@ -47,8 +47,7 @@ const char *tok_pretokenizer_name(const tok_tokenizer *tokenizer);
 
 /* Appends the ids of `text` encoded as ordinary text: special-token text is encoded like
  * any other text (tiktoken's encode_ordinary). Any bytes are accepted, valid UTF-8 or not. */
-mn_status tok_encode(const tok_tokenizer *tokenizer, const uint8_t *text, size_t len,
-                     tok_ids *out);
+mn_status tok_encode(const tok_tokenizer *tokenizer, const uint8_t *text, size_t len, tok_ids *out);
 /* Appends the bytes of `ids` (exact inverse of encoding for any byte string). Ids out of
  * range are an error naming the id. */
 mn_status tok_decode(const tok_tokenizer *tokenizer, const uint32_t *ids, size_t n, mn_buf *out);

@@ -27,17 +27,17 @@ typedef enum model_attention_kind {
 } model_attention_kind;
 
 typedef struct model_config {
-    int vocab_size;  /* V */
-    int n_layer;     /* L */
-    int n_embd;      /* C */
-    int n_head;      /* H; head size D = C / H */
-    int n_kv_head;   /* Hkv; H % Hkv == 0 (grouped-query attention) */
-    int ffn_hidden;  /* F (SwiGLU width) */
-    int max_seq_len; /* longest T the model is trained at (RoPE and evaluation defaults) */
-    float rope_theta;     /* 10000 */
-    float norm_eps;       /* RMSNorm epsilon, 1e-5 */
-    bool tie_embeddings;  /* output projection = token embedding */
-    float init_std;       /* 0.02 */
+    int vocab_size;      /* V */
+    int n_layer;         /* L */
+    int n_embd;          /* C */
+    int n_head;          /* H; head size D = C / H */
+    int n_kv_head;       /* Hkv; H % Hkv == 0 (grouped-query attention) */
+    int ffn_hidden;      /* F (SwiGLU width) */
+    int max_seq_len;     /* longest T the model is trained at (RoPE and evaluation defaults) */
+    float rope_theta;    /* 10000 */
+    float norm_eps;      /* RMSNorm epsilon, 1e-5 */
+    bool tie_embeddings; /* output projection = token embedding */
+    float init_std;      /* 0.02 */
     model_attention_kind attention[MODEL_MAX_LAYERS];
     int window[MODEL_MAX_LAYERS]; /* sliding window W per layer (SLIDING only) */
 } model_config;
