@@ -59,6 +59,15 @@ mn_status loader_open(loader **loader, const loader_options *options);
 mn_status loader_next(loader *loader, loader_batch *batch);
 /* Samples in one epoch of the dataset (for ETA and epoch accounting). */
 uint64_t loader_samples_per_epoch(const loader *loader);
+
+/* What this rank's loader has done so far (for logs and benchmarks). */
+typedef struct loader_stats {
+    uint64_t micro_batches;  /* delivered by loader_next */
+    uint64_t blocks_decoded; /* blocks this rank decompressed (its cache's misses) */
+    uint64_t tokens_decoded; /* ids in those blocks */
+    double wait_seconds;     /* time loader_next waited for the prefetch thread */
+} loader_stats;
+void loader_get_stats(loader *loader, loader_stats *stats);
 /* The cursor as bytes (free()) / restore it; a cursor from another dataset, T or world
  * size is refused with a message saying what differs. */
 mn_status loader_save_cursor(const loader *loader, uint8_t **data, size_t *len);
