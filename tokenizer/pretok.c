@@ -28,6 +28,15 @@ enum {
     CL_LO = 32, /* [\p{Ll}\p{Lm}\p{Lo}\p{M}] (o200k) */
 };
 
+/* Built with TOK_COUNT_STEPS (the mnemo_tokenizer_counting library, for the linear-time
+ * test only), every character decoded is counted. */
+#ifdef TOK_COUNT_STEPS
+uint64_t tok__pretok_steps;
+#define COUNT_STEP() (tok__pretok_steps++)
+#else
+#define COUNT_STEP() ((void)0)
+#endif
+
 static uint8_t bmp_class[65536];
 static pthread_once_t bmp_once = PTHREAD_ONCE_INIT;
 
@@ -82,6 +91,7 @@ void tok__pretok_init(void) {
 
 /* Decodes the character at s[i] (i < n): returns its length in bytes and its class. */
 static inline size_t char_at(const uint8_t *s, size_t n, size_t i, uint8_t *cls) {
+    COUNT_STEP();
     uint8_t b0 = s[i];
     if (b0 < 0x80) {
         *cls = bmp_class[b0];
