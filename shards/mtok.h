@@ -29,9 +29,10 @@
  * SHARD_MAX_BLOCK_TOKENS; sum of token counts == total_tokens; every document length >= 1,
  * their count == total_documents and their sum == total_tokens; each block's
  * first_document equal to the document that holds its first token. When a block is read:
- * the frame's declared content size and its exact compressed size, zstd's content
- * checksum, the block's xxh64, and every id < vocab_size. shard_verify adds EOS exactly at
- * every document end and the whole file's xxh64.
+ * the frame's declared content size and its exact compressed size, the block's xxh64 (the
+ * full 64 bits of the hash whose low 32 bits are zstd's content checksum, which readers
+ * therefore do not check twice), and every id < vocab_size. shard_verify adds EOS exactly
+ * at every document end and the whole file's xxh64.
  *
  * In memory, token ids are always uint32_t.
  */
@@ -58,7 +59,7 @@ typedef struct shard_writer_options {
 #define SHARD_TRAILER_BYTES  24u
 /* Defaults (docs/benchmarks.md, "Shards", has the measurements behind them). */
 #define SHARD_DEFAULT_ZSTD_LEVEL   3
-#define SHARD_DEFAULT_BLOCK_TOKENS ((uint64_t)65536)
+#define SHARD_DEFAULT_BLOCK_TOKENS ((uint64_t)16384)
 /* Bounds a reader enforces before allocating anything for a shard. */
 #define SHARD_MAX_BLOCK_TOKENS ((uint64_t)1 << 24)
 #define SHARD_MAX_FOOTER_BYTES ((size_t)128 << 20)

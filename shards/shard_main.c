@@ -907,7 +907,7 @@ static int cmd_import(int argc, char **argv) {
         {"tokenizer-hash", 0, MN_OPT_STRING, &hash, "HEX",
          "without --tokenizer: the identity hash to record (default 0, unknown)"},
         {"zstd-level", 0, MN_OPT_INT, &level, "N", "compression level (default 3)"},
-        {"block-tokens", 0, MN_OPT_COUNT, &block_tokens, "N", "tokens per block (default 65536)"},
+        {"block-tokens", 0, MN_OPT_COUNT, &block_tokens, "N", "tokens per block (default 16384)"},
         {0}};
     mn_cli_spec spec = {
         "mnemo-shard import",
