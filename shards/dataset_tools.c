@@ -34,13 +34,9 @@ static mn_status entry_range(const shard_manifest_entry *e, const shard_reader *
                        "was replaced after the manifest was made; re-create the manifest",
                        path, (unsigned long long)docs, (unsigned long long)*begin,
                        (unsigned long long)*end);
-    *tokens = 0;
-    if (*end > *begin) {
-        uint64_t first, last, length;
-        shard_reader_document(r, *begin, &first, &length);
-        shard_reader_document(r, *end - 1, &last, &length);
-        *tokens = last + length - first;
-    }
+    uint64_t first, last;
+    MN_FORWARD_IF_ERROR(shard_reader_document_span(r, *begin, *end, &first, &last));
+    *tokens = last - first;
     return MN_OK;
 }
 
@@ -208,8 +204,9 @@ mn_status shard_entry_length_stats(const shard_manifest *m, size_t i, shard_leng
             status = entry_range(e, r, path, &begin, &end, &tokens);
             for (uint64_t d = begin; status == MN_OK && d < end; d++) {
                 uint64_t first, length;
-                shard_reader_document(r, d, &first, &length);
-                shard_length_stats_add(stats, length);
+                status = shard_reader_document(r, d, &first, &length);
+                if (status == MN_OK)
+                    shard_length_stats_add(stats, length);
             }
             shard_reader_close(r);
         }
@@ -265,7 +262,9 @@ mn_status shard_entry_documents(const shard_manifest *m, size_t i, uint64_t firs
     uint64_t to = count < end - from ? from + count : end;
     for (uint64_t d = from; status == MN_OK && d < to; d++) {
         uint64_t start, length;
-        shard_reader_document(r, d, &start, &length);
+        status = shard_reader_document(r, d, &start, &length);
+        if (status != MN_OK)
+            break;
         if (length > doc_capacity) {
             void *p = doc;
             status = mn_realloc_array(&p, (size_t)length, sizeof *doc);
@@ -492,13 +491,13 @@ mn_status shard_split(const char *dataset, const char *train_dir, const char *va
                                 : val_fraction * (double)tokens;
             /* Take documents from the end until they hold the target; keep one for train. */
             uint64_t cut = end, taken = 0;
-            while (cut > begin + 1 && (double)taken < target) {
+            while (status == MN_OK && cut > begin + 1 && (double)taken < target) {
                 uint64_t first, length;
-                shard_reader_document(r, cut - 1, &first, &length);
+                status = shard_reader_document(r, cut - 1, &first, &length);
                 taken += length;
                 cut--;
             }
-            if (cut > begin)
+            if (status == MN_OK && cut > begin)
                 status =
                     add_rebased(&train, &m, i, e->weight, begin, cut, cut - begin, tokens - taken);
             if (status == MN_OK && cut < end)

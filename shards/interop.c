@@ -458,7 +458,8 @@ static mn_status write_megatron_index(const char *path, const megatron_export *x
     return status;
 }
 
-mn_status shard_export_megatron(const shard_manifest *m, const char *prefix, uint64_t *tokens) {
+mn_status shard_export_megatron(const shard_manifest *m, const char *prefix, uint64_t *tokens,
+                                shard_progress_fn progress, void *context) {
     MN_RETURN_ERROR_IF(m->kind != SHARD_DATASET_TOKENS, MN_ERR_ARG,
                        "dataset %s holds documents, not tokens", m->dir);
     megatron_export x = {0};
@@ -483,8 +484,12 @@ mn_status shard_export_megatron(const shard_manifest *m, const char *prefix, uin
     }
     if (status == MN_OK)
         status = mn_atomic_open(&x.bin, bin_path);
-    for (size_t i = 0; status == MN_OK && i < m->n_shards; i++)
+    for (size_t i = 0; status == MN_OK && i < m->n_shards; i++) {
+        uint64_t before = x.tokens;
         status = shard_entry_documents(m, i, 0, UINT64_MAX, megatron_visit, &x);
+        if (status == MN_OK && progress != NULL)
+            progress(context, x.tokens - before);
+    }
     /* The .bin first and the .idx last: the index marks a complete export. */
     if (status == MN_OK)
         status = mn_atomic_commit(&x.bin);

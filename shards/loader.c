@@ -1,5 +1,6 @@
 #include "shards/loader.h"
 
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -141,7 +142,12 @@ static uint64_t entry_sample_count(const loader *l, const loader_entry *e, uint6
     starts[0] = 0;
     for (uint64_t d = 0; d < docs; d++) {
         uint64_t begin, length;
-        shard_reader_document(e->reader, e->doc_begin + d, &begin, &length);
+        /* The first call builds the shard's document index, which sample_tokens reuses. */
+        *status = shard_reader_document(e->reader, e->doc_begin + d, &begin, &length);
+        if (*status != MN_OK) {
+            free(starts);
+            return 0;
+        }
         total += length >= 2 ? (length - 2) / S + 1 : 0; /* ceil((L - 1) / S) */
         starts[d + 1] = total;
     }
@@ -218,19 +224,14 @@ static mn_status build_index(loader *l, const shard_manifest *m) {
                               l->dataset, path, (unsigned long long)e->doc_end,
                               (unsigned long long)docs);
         if (status == MN_OK) {
-            uint64_t begin, length;
+            /* Whole shards need no document index; ranges are summed from the footer. */
             e->token_begin = 0;
             e->token_end = shard_reader_tokens(r);
-            if (e->doc_begin < docs) {
-                shard_reader_document(r, e->doc_begin, &begin, &length);
-                e->token_begin = begin;
-            }
-            if (e->doc_end > 0 && e->doc_end <= docs) {
-                shard_reader_document(r, e->doc_end - 1, &begin, &length);
-                e->token_end = begin + length;
-            }
-            if (e->doc_end == e->doc_begin)
-                e->token_end = e->token_begin;
+            if (ranged)
+                status = shard_reader_document_span(r, e->doc_begin, e->doc_end, &e->token_begin,
+                                                    &e->token_end);
+        }
+        if (status == MN_OK) {
             shard_description d;
             shard_reader_describe(r, &d);
             if (e->doc_end - e->doc_begin != me->documents ||
@@ -328,8 +329,11 @@ void loader__sample_tokens(const loader *l, uint32_t entry, uint64_t sample, uin
     }
     while (e->doc_sample_start[lo + 1] <= sample)
         lo++;
-    uint64_t doc_begin, doc_length;
-    shard_reader_document(e->reader, e->doc_begin + lo, &doc_begin, &doc_length);
+    uint64_t doc_begin = 0, doc_length = 0;
+    /* Cannot fail: the index was built at open (entry_sample_count) and the document exists. */
+    mn_status status = shard_reader_document(e->reader, e->doc_begin + lo, &doc_begin, &doc_length);
+    assert(status == MN_OK);
+    (void)status;
     uint64_t start = doc_begin + (sample - e->doc_sample_start[lo]) * S;
     uint64_t left = doc_begin + doc_length - start;
     *begin = start;

@@ -145,7 +145,13 @@ uint64_t shard_reader_block_of_token(const shard_reader *reader, uint64_t token)
 /* Reads tokens [begin, begin + count) across blocks. */
 mn_status shard_reader_read_tokens(const shard_reader *reader, uint64_t begin, uint64_t count,
                                    uint32_t *out);
-/* Token range of document `doc`: [*begin, *begin + *length), EOS included. */
+/* Tokens [*token_begin, *token_end) of documents [first, end) (EOS included), computed from
+ * the footer without building the per-document index when it is not built yet. */
+mn_status shard_reader_document_span(const shard_reader *reader, uint64_t first, uint64_t end,
+                                     uint64_t *token_begin, uint64_t *token_end);
+/* Token range of document `doc`: [*begin, *begin + *length), EOS included. The first call
+ * builds the reader's document index (8 bytes per document), which a reader otherwise does
+ * not keep; thread-safe. */
 mn_status shard_reader_document(const shard_reader *reader, uint64_t doc, uint64_t *begin,
                                 uint64_t *length);
 

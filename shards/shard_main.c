@@ -763,12 +763,24 @@ typedef struct export_args {
     uint64_t max_file_tokens;
 } export_args;
 
+static void export_progress(void *context, uint64_t tokens) {
+    mn_progress *p = context;
+    mn_progress_add(p, 0, 1);
+    mn_progress_add(p, 1, (double)tokens);
+    mn_progress_tick(p);
+}
+
 static mn_status export_work(void *context) {
     const export_args *a = context;
     shard_manifest m;
     MN_FORWARD_IF_ERROR(shard_manifest_load(&m, a->dataset));
     mn_status status = MN_OK;
     uint64_t tokens = 0;
+    /* rank 0 alone: a local progress line with the ETA on the dataset's tokens */
+    mn_progress_field fields[] = {{"shards", MN_UNIT_COUNT}, {"tokens", MN_UNIT_COUNT}};
+    mn_progress *progress = NULL;
+    status =
+        mn_progress_begin(&progress, "export", MPI_COMM_NULL, fields, 2, 1, (double)m.total_tokens);
     if (m.kind != SHARD_DATASET_TOKENS)
         status = mn_error(MN_ERR_ARG, "%s is a document dataset; export reads token datasets",
                           a->dataset);
@@ -783,7 +795,7 @@ static mn_status export_work(void *context) {
         mn_path_dirname(a->output, dir, sizeof dir);
         status = mn_make_dirs(dir);
         if (status == MN_OK)
-            status = shard_export_megatron(&m, a->output, &tokens);
+            status = shard_export_megatron(&m, a->output, &tokens, export_progress, progress);
         if (status == MN_OK) {
             char c1[32];
             printf("exported %s tokens to %s.bin and %s.idx\n", fmt_count(c1, tokens), a->output,
@@ -797,6 +809,8 @@ static mn_status export_work(void *context) {
             uint64_t n = 0;
             status = shard_export_llmc(&m, i, format, a->max_file_tokens, &files, &n);
             tokens += n;
+            if (status == MN_OK)
+                export_progress(progress, n);
         }
         if (format == NULL)
             status = MN_ERR_NOMEM;
@@ -806,6 +820,10 @@ static mn_status export_work(void *context) {
                    files, a->output, a->prefix);
         }
         free(format);
+    }
+    if (progress != NULL) {
+        mn_status end = mn_progress_end(progress, NULL);
+        status = status == MN_OK ? end : status;
     }
     shard_manifest_free(&m);
     return status;
@@ -856,6 +874,22 @@ static char *import_prefix(const char *input) {
     if (n > 4 && (strcmp(input + n - 4, ".bin") == 0 || strcmp(input + n - 4, ".idx") == 0))
         n -= 4;
     return mn_strndup(input, n);
+}
+
+/* Bytes of an input (the .bin of a Megatron prefix), for progress; 0 when unknown. */
+static uint64_t input_bytes(const char *format, const char *input) {
+    uint64_t size = 0;
+    if (strcmp(format, "llmc") == 0) {
+        mn_file_size(input, &size);
+    } else {
+        char *prefix = import_prefix(input);
+        char *bin = prefix ? mn_asprintf("%s.bin", prefix) : NULL;
+        if (bin != NULL)
+            mn_file_size(bin, &size);
+        free(bin);
+        free(prefix);
+    }
+    return size;
 }
 
 /* Imports one input, or takes an already finished output (a relaunch resumes). */
@@ -969,9 +1003,30 @@ static int cmd_import(int argc, char **argv) {
         status = mn_make_dirs(output);
     status = mn_mpi_agree(status, MPI_COMM_WORLD);
     mn_status local = MN_OK;
-    for (int k = 0; status == MN_OK && local == MN_OK && k < n; k++)
+    /* Progress over all ranks, with the ETA on the inputs' bytes. */
+    double my_bytes = 0;
+    for (int k = 0; status == MN_OK && k < n; k++)
         if (k % mn_mpi_world() == mn_mpi_rank())
-            local = import_one(format, argv[first + k], outputs[k], &o, records + 4 * k);
+            my_bytes += (double)input_bytes(format, argv[first + k]);
+    mn_progress_field fields[] = {
+        {"inputs", MN_UNIT_COUNT}, {"input", MN_UNIT_BYTES}, {"tokens", MN_UNIT_COUNT}};
+    mn_progress *progress = NULL;
+    if (status == MN_OK)
+        status = mn_progress_begin(&progress, "import", MPI_COMM_WORLD, fields, 3, 1, my_bytes);
+    for (int k = 0; status == MN_OK && local == MN_OK && k < n; k++) {
+        if (k % mn_mpi_world() != mn_mpi_rank())
+            continue;
+        uint64_t size = input_bytes(format, argv[first + k]);
+        local = import_one(format, argv[first + k], outputs[k], &o, records + 4 * k);
+        mn_progress_add(progress, 0, 1);
+        mn_progress_add(progress, 1, (double)size);
+        mn_progress_add(progress, 2, (double)records[4 * k + 1]);
+        mn_progress_tick(progress);
+    }
+    if (progress != NULL) {
+        mn_status end = mn_progress_end(progress, NULL); /* collective */
+        local = local == MN_OK ? end : local;
+    }
     if (status == MN_OK)
         status = mn_mpi_agree(local, MPI_COMM_WORLD);
     if (status == MN_OK)

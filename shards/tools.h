@@ -146,10 +146,12 @@ mn_status shard_import_megatron(const char *prefix, const char *mtok_path,
  * `max_file_tokens` when not 0). */
 mn_status shard_export_llmc(const shard_manifest *manifest, size_t i, const char *path_format,
                             uint64_t max_file_tokens, size_t *file_number, uint64_t *tokens);
+/* Called after each entry of a long export with the tokens it wrote (for progress). */
+typedef void (*shard_progress_fn)(void *context, uint64_t tokens);
 /* Writes a whole token dataset as one Megatron dataset PREFIX.bin + PREFIX.idx (the .idx
- * last, so its presence marks a complete export). */
+ * last, so its presence marks a complete export). `progress` may be NULL. */
 mn_status shard_export_megatron(const shard_manifest *manifest, const char *prefix,
-                                uint64_t *tokens);
+                                uint64_t *tokens, shard_progress_fn progress, void *context);
 
 /* Visits the documents of entry i in order: `visit` gets each document's ids without its
  * EOS; a non-OK return stops the walk and is returned. */

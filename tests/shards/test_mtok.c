@@ -1,5 +1,6 @@
 /* Token shards (*.mtok): round trips (uint16, uint32), random access, independent blocks,
  * refusals, and every kind of damage reported with the shard, the block and the fix. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -536,7 +537,64 @@ static void test_large_ids_and_vocabulary_check(void) {
     free(im.data);
 }
 
+typedef struct span_job {
+    const shard_reader *reader;
+    const corpus *c;
+    uint64_t wrong;
+} span_job;
+
+static void *document_lookups(void *arg) {
+    span_job *job = arg;
+    for (size_t d = 0; d < job->c->n_docs; d++) {
+        uint64_t begin, length;
+        if (shard_reader_document(job->reader, d, &begin, &length) != MN_OK ||
+            begin != job->c->starts[d] || length != job->c->starts[d + 1] - job->c->starts[d])
+            job->wrong++;
+    }
+    return NULL;
+}
+
+/* Spans summed from the footer equal the document index; the index, built lazily, is built
+ * once even when several threads ask for it together. */
+static void test_document_spans(void) {
+    const char *path = mn_test_path("spans.mtok");
+    shard_info info;
+    corpus c = write_shard(path, 50257, 120, 90, 64, 23, &info);
+    shard_reader *r;
+    MN_ASSERT_OK_FATAL(shard_reader_open(&r, path));
+    uint64_t spans[4][2] = {{0, 120}, {5, 6}, {17, 17}, {40, 119}};
+    uint64_t before[4][2];
+    for (int k = 0; k < 4; k++)
+        MN_ASSERT_OK(
+            shard_reader_document_span(r, spans[k][0], spans[k][1], &before[k][0], &before[k][1]));
+    pthread_t threads[4];
+    span_job jobs[4];
+    for (int k = 0; k < 4; k++) {
+        jobs[k] = (span_job){r, &c, 0};
+        pthread_create(&threads[k], NULL, document_lookups, &jobs[k]);
+    }
+    uint64_t wrong = 0;
+    for (int k = 0; k < 4; k++) {
+        pthread_join(threads[k], NULL);
+        wrong += jobs[k].wrong;
+    }
+    MN_ASSERT_EQ_U64(wrong, 0);
+    for (int k = 0; k < 4; k++) {
+        uint64_t begin, end;
+        MN_ASSERT_OK(shard_reader_document_span(r, spans[k][0], spans[k][1], &begin, &end));
+        MN_ASSERT_EQ_U64(begin, c.starts[spans[k][0]]);
+        MN_ASSERT_EQ_U64(end, c.starts[spans[k][1]]);
+        MN_ASSERT_EQ_U64(before[k][0], begin);
+        MN_ASSERT_EQ_U64(before[k][1], end);
+    }
+    uint64_t begin, end;
+    MN_ASSERT_STATUS(shard_reader_document_span(r, 3, 121, &begin, &end), MN_ERR_ARG);
+    shard_reader_close(r);
+    corpus_free(&c);
+}
+
 static const mn_test_case mtok_cases[] = {
+    {"document spans from the footer equal the lazily built document index", test_document_spans},
     {"ids with the high bit set read back; ids over the vocabulary are caught",
      test_large_ids_and_vocabulary_check},
     {"uint16 shards read back exactly (blocks, tokens, documents, footer)", test_round_trip_u16},

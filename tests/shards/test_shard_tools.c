@@ -103,7 +103,7 @@ static void test_megatron_exact_bytes(void) {
     char prefix[4200], path[4300];
     snprintf(prefix, sizeof prefix, "%s/meg", dir);
     uint64_t tokens;
-    MN_ASSERT_OK(shard_export_megatron(&m, prefix, &tokens));
+    MN_ASSERT_OK(shard_export_megatron(&m, prefix, &tokens, NULL, NULL));
     MN_ASSERT_EQ_U64(tokens, 7);
     snprintf(path, sizeof path, "%s.bin", prefix);
     size_t len;
@@ -290,7 +290,7 @@ static void check_round_trip(uint32_t vocab) {
     for (size_t i = 0; i < m.n_shards; i++)
         MN_ASSERT_OK(shard_export_llmc(&m, i, format, 2000, &files, NULL));
     MN_ASSERT_TRUE(files > 2); /* 2000-token files */
-    MN_ASSERT_OK(shard_export_megatron(&m, prefix, NULL));
+    MN_ASSERT_OK(shard_export_megatron(&m, prefix, NULL, NULL, NULL));
 
     shard_import_options o = {
         .tokenizer_hash = 0x42, .vocab_size = SHARD_TEST_VOCAB, .eos_id = SHARD_TEST_EOS};
@@ -371,7 +371,7 @@ static void test_uint32_layouts(void) {
     MN_ASSERT_EQ_U64(len, 1024 + sizeof expected);
     MN_ASSERT_EQ_MEM(bytes + 1024, expected, sizeof expected);
     free(bytes);
-    MN_ASSERT_OK(shard_export_megatron(&m, prefix, NULL));
+    MN_ASSERT_OK(shard_export_megatron(&m, prefix, NULL, NULL, NULL));
     snprintf(path, sizeof path, "%s.idx", prefix);
     bytes = shard_test_read_file(path, &len);
     MN_ASSERT_FATAL(bytes != NULL);
