@@ -120,7 +120,9 @@ uint64_t tok_word_counts_total(const tok_word_counts *wc) {
 }
 
 size_t tok_word_counts_memory(const tok_word_counts *wc) {
-    return wc->cap * sizeof(word_entry) + (wc->mask + 1) * sizeof(uint32_t) + wc->pool.cap;
+    /* What the words need (entries, table, bytes), not the capacity reserved. */
+    return wc->n * sizeof(word_entry) + (wc->slots ? (wc->mask + 1) * sizeof(uint32_t) : 0) +
+           wc->pool.len;
 }
 
 void tok_word_counts_at(const tok_word_counts *wc, size_t i, const uint8_t **word, size_t *len,
