@@ -172,7 +172,90 @@ static void test_bpe_budget_is_independent_of_ranks(void) {
     MN_ASSERT_TRUE(serial_identity(450, 20000) != serial_identity(450, 0));
 }
 
+/* Tokenizes the dataset with sub-communicators of 1, 2 and 4 ranks: every token shard must
+ * be byte-identical, every document must decode back to its text, and a relaunch skips. */
+static void test_tokenize_is_independent_of_ranks(void) {
+    const char *dir = make_dataset();
+    int world = mn_mpi_world(), rank = mn_mpi_rank();
+    char tokenizer[4200];
+    snprintf(tokenizer, sizeof tokenizer, "%s/tok.mtk", mn_test_tmpdir());
+    char *inputs[] = {(char *)dir};
+    tok_bpe_job bpe = {.inputs = inputs,
+                       .n_inputs = 1,
+                       .output = tokenizer,
+                       .pretokenizer = "o200k",
+                       .vocab_size = 400,
+                       .min_frequency = 2,
+                       .specials = specials,
+                       .n_specials = 3};
+    bool skipped;
+    MN_ASSERT_OK_FATAL(tok_bpe_run(&bpe, MPI_COMM_WORLD, &skipped));
+    tok_tokenizer *t = NULL;
+    MN_ASSERT_OK_FATAL(tok_load(&t, tokenizer));
+    uint64_t hashes[SHARDS] = {0};
+    for (int size = 1; size <= world; size *= 2) {
+        if (world % size)
+            continue;
+        MPI_Comm sub;
+        MPI_Comm_split(MPI_COMM_WORLD, rank / size, rank, &sub);
+        char output[4200];
+        snprintf(output, sizeof output, "%s/tokens-size%d-group%d", mn_test_tmpdir(), size,
+                 rank / size);
+        tok_tokenize_job job = {
+            .inputs = inputs, .n_inputs = 1, .tokenizer = tokenizer, .output = output};
+        tok_tokenize_result r;
+        MN_ASSERT_OK_FATAL(tok_tokenize_run(&job, sub, &r));
+        MN_ASSERT_EQ_U64(r.shards, SHARDS);
+        MN_ASSERT_EQ_U64(r.shards_skipped, 0);
+        shard_manifest m;
+        MN_ASSERT_OK_FATAL(shard_manifest_load(&m, output));
+        MN_ASSERT_EQ_U64(m.kind, SHARD_DATASET_TOKENS);
+        MN_ASSERT_EQ_U64(m.tokenizer_hash, tok_identity_hash(t));
+        MN_ASSERT_EQ_U64(m.n_shards, SHARDS);
+        MN_ASSERT_EQ_U64(m.total_tokens, r.tokens);
+        for (size_t i = 0; i < m.n_shards && i < SHARDS; i++) {
+            char *path = shard_manifest_shard_path(&m, i);
+            char expect[64];
+            snprintf(expect, sizeof expect, "part-%05zu.mtok", i);
+            MN_ASSERT_EQ_STR(m.shards[i].path, expect);
+            if (hashes[i] == 0)
+                hashes[i] = m.shards[i].xxh64;
+            MN_ASSERT_EQ_U64(m.shards[i].xxh64, hashes[i]); /* same bytes for any rank count */
+            /* Every document decodes back to its text, EOS after each. */
+            shard_reader *reader;
+            MN_ASSERT_OK_FATAL(shard_reader_open(&reader, path));
+            MN_ASSERT_EQ_U64(shard_reader_documents(reader), DOCS_PER_SHARD + i * 7);
+            MN_ASSERT_EQ_U64(shard_reader_eos_id(reader), tok_special_id(t, "eos"));
+            for (uint64_t d = 0; d < shard_reader_documents(reader); d++) {
+                uint64_t begin, length;
+                MN_ASSERT_OK(shard_reader_document(reader, d, &begin, &length));
+                uint32_t *ids = malloc(length * sizeof *ids);
+                MN_ASSERT_OK(shard_reader_read_tokens(reader, begin, length, ids));
+                MN_ASSERT_EQ_U64(ids[length - 1], tok_special_id(t, "eos"));
+                mn_buf text = {0};
+                MN_ASSERT_OK(tok_decode(t, ids, length - 1, &text));
+                char *expected = document_text((int)i, (int)d);
+                MN_ASSERT_EQ_U64(text.len, strlen(expected));
+                MN_ASSERT_EQ_MEM(text.data, expected, text.len);
+                free(expected);
+                mn_buf_free(&text);
+                free(ids);
+            }
+            shard_reader_close(reader);
+            free(path);
+        }
+        shard_manifest_free(&m);
+        /* A relaunch skips every shard and writes the same manifest. */
+        MN_ASSERT_OK(tok_tokenize_run(&job, sub, &r));
+        MN_ASSERT_EQ_U64(r.shards_skipped, SHARDS);
+        MPI_Comm_free(&sub);
+    }
+    tok_free(t);
+}
+
 static const mn_test_case cases[] = {
+    {"mnemo-tokenize writes the same token shards for every number of ranks, and resumes",
+     test_tokenize_is_independent_of_ranks},
     {"mnemo-bpe learns the serial result for every number of ranks, and resumes",
      test_bpe_is_independent_of_ranks},
     {"mnemo-bpe with a byte budget learns the serial result for every number of ranks",
