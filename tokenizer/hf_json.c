@@ -264,8 +264,19 @@ static const char *role_of(const char *content) {
 
 mn_status tok_import_hf(tok_tokenizer **out, const char *path) {
     *out = NULL;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    MN_FORWARD_IF_ERROR(mn_read_file(path, TOK_MAX_FILE_BYTES, &data, &len));
+    mn_status status = tok__import_hf_memory(out, data, len, path);
+    free(data);
+    return status;
+}
+
+mn_status tok__import_hf_memory(tok_tokenizer **out, const uint8_t *data, size_t len,
+                                const char *path) {
+    *out = NULL;
     json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
+    json_t *root = json_loadb((const char *)data, len, 0, &jerr);
     MN_RETURN_ERROR_IF(root == NULL, MN_ERR_FORMAT, "%s line %d: %s", path, jerr.line, jerr.text);
     mn_status status = MN_OK;
     uint8_t **bytes = NULL;
