@@ -379,7 +379,9 @@ mn_status tok_bpe_run(const tok_bpe_job *job, MPI_Comm comm, bool *skipped) {
         }
         status = count_shard(inputs.paths[i], budget, kind, &cs, stats, progress);
     }
-    mn_status end_status = mn_progress_end(progress, NULL);
+    mn_status end_status = tok_polite_barrier(comm);
+    if (end_status == MN_OK)
+        end_status = mn_progress_end(progress, NULL);
     if (status == MN_OK)
         status = end_status;
     status = mn_mpi_agree(status, comm);
@@ -445,6 +447,9 @@ mn_status tok_bpe_run(const tok_bpe_job *job, MPI_Comm comm, bool *skipped) {
                     job->output, tok_vocab_size(t), ts.merges, tok_special_count(t),
                     (unsigned long long)tok_identity_hash(t));
     }
+    mn_status waited = tok_polite_barrier(comm); /* the others sleep while rank 0 trains */
+    if (status == MN_OK)
+        status = waited;
     status = mn_mpi_agree(status, comm);
 done:
     tok_free(t);

@@ -66,6 +66,11 @@ typedef struct tok_tokenize_result {
  * the number of ranks), skipping shards already done, then writes OUTPUT/manifest.pb. */
 mn_status tok_tokenize_run(const tok_tokenize_job *job, MPI_Comm comm, tok_tokenize_result *result);
 
+/* A barrier that sleeps (1 ms steps) instead of spinning: ranks that wait for another (rank
+ * 0 learning merges, a rank with a larger shard) leave the cores to the ones working,
+ * which matters when ranks share cores. */
+mn_status tok_polite_barrier(MPI_Comm comm);
+
 /* The token shard name for a document shard path: base name with ".jsonl.zst" (or the last
  * extension) replaced by ".mtok". Writes into out. */
 void tok_token_shard_name(const char *document_shard, char *out, size_t size);

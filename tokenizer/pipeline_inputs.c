@@ -1,10 +1,12 @@
 /* Inputs of mnemo-bpe and mnemo-tokenize: listing document shards, assigning them to ranks. */
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/io.h"
 #include "common/mem.h"
+#include "common/mpi_helpers.h"
 #include "shards/manifest.h"
 #include "tokenizer/pipeline.h"
 
@@ -110,4 +112,16 @@ void tok_token_shard_name(const char *document_shard, char *out, size_t size) {
     else if (memchr(base, '.', len) != NULL && strrchr(base, '.') != base)
         len = (size_t)(strrchr(base, '.') - base);
     snprintf(out, size, "%.*s.mtok", (int)len, base);
+}
+
+mn_status tok_polite_barrier(MPI_Comm comm) {
+    MPI_Request request;
+    MN_MPI_TRY(MPI_Ibarrier(comm, &request));
+    int done = 0;
+    while (!done) {
+        MN_MPI_TRY(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
+        if (!done)
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    return MN_OK;
 }

@@ -242,7 +242,9 @@ mn_status tok_tokenize_run(const tok_tokenize_job *job, MPI_Comm comm,
         free(path);
         mn_progress_tick(progress);
     }
-    mn_status end = mn_progress_end(progress, NULL);
+    mn_status end = tok_polite_barrier(comm);
+    if (end == MN_OK)
+        end = mn_progress_end(progress, NULL);
     if (status == MN_OK)
         status = end;
     status = mn_mpi_agree(status, comm);
