@@ -59,6 +59,8 @@ typedef struct tok_tokenize_job {
 
 typedef struct tok_tokenize_result {
     uint64_t shards, shards_skipped, documents, tokens, text_bytes, bad_records;
+    /* Of the shards written by this run (not skipped): for bytes per token. */
+    uint64_t new_documents, new_tokens;
     double seconds;
 } tok_tokenize_result;
 

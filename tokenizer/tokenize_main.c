@@ -53,14 +53,15 @@ int main(int argc, char **argv) {
     }
     if (status == MN_OK) {
         char b[32];
-        mn_info0("%llu shards (%llu already done), %llu documents, %llu tokens, %s of text, "
-                 "%.3f bytes/token, %llu bad records skipped; manifest %s/manifest.pb",
+        mn_info0("%llu shards (%llu already done), %llu documents, %llu tokens (EOS included), "
+                 "%llu bad records skipped; manifest %s/manifest.pb",
                  (unsigned long long)r.shards, (unsigned long long)r.shards_skipped,
                  (unsigned long long)r.documents, (unsigned long long)r.tokens,
-                 mn_format_bytes(b, sizeof b, (double)r.text_bytes),
-                 r.tokens > r.documents ? (double)r.text_bytes / (double)(r.tokens - r.documents)
-                                        : 0.0,
                  (unsigned long long)r.bad_records, output);
+        if (r.new_tokens > r.new_documents)
+            mn_info0("this run: %s of text, %.3f bytes per token (EOS excluded)",
+                     mn_format_bytes(b, sizeof b, (double)r.text_bytes),
+                     (double)r.text_bytes / (double)(r.new_tokens - r.new_documents));
     }
     return mn_program_exit(status);
 }

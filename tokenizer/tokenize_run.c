@@ -265,6 +265,10 @@ mn_status tok_tokenize_run(const tok_tokenize_job *job, MPI_Comm comm,
             result->documents += f[F_DOCUMENTS];
             result->tokens += f[F_TOKENS];
             result->text_bytes += f[F_TEXT];
+            if (!f[F_SKIPPED]) {
+                result->new_documents += f[F_DOCUMENTS];
+                result->new_tokens += f[F_TOKENS];
+            }
         }
         result->bad_records = (uint64_t)mn_stats_get(stats, "bad_records");
     }
