@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
         {"pad", 0, MN_OPT_STRING, &pad, "TEXT", "padding special token ('' for none)"},
         {"landmark", 0, MN_OPT_STRING, &landmark, "TEXT",
          "the retriever's chunk landmark token ('' for none)"},
-        {"special", 0, MN_OPT_LIST, &user, "TEXT", "another (user) special token; repeatable"},
+        {"special", 0, MN_OPT_LIST, &user, "TEXT", "another (user) special token"},
         {"max-bytes", 0, MN_OPT_SIZE, &max_bytes, "BYTES",
          "sample at most this much text, spread over all shards (0 = all)"},
         {"max-memory", 0, MN_OPT_SIZE, &max_memory, "BYTES",
