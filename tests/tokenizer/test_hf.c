@@ -1,6 +1,6 @@
 /* Hugging Face tokenizer.json: the export of gpt2, cl100k_base, o200k_base (imported from
  * the npm tiktoken package) and of a tokenizer trained here loads in HF tokenizers (npm
- * `tokenizers`, native Rust) and encodes the test corpus (1 MB, scaled) to the same ids as
+ * `tokenizers`, native Rust) and encodes the test corpus (512 KB, scaled) to the same ids as
  * mnemo; importing the exported file gives back the same tokenizer (identity hash). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +32,7 @@ static const char *text_path(void) {
     size_t len;
     if (mn_read_file(full, (size_t)1 << 31, &data, &len) != MN_OK)
         return NULL;
-    size_t want = (size_t)(1048576 * mn_test_scale());
+    size_t want = (size_t)(524288 * mn_test_scale());
     if (want > len)
         want = len;
     while (want < len && data[want - 1] != '\n')
