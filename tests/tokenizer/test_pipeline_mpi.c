@@ -20,7 +20,12 @@
 #include "tests/harness/mn_test.h"
 #include "tokenizer/pipeline.h"
 
-enum { SHARDS = 5, DOCS_PER_SHARD = 60 };
+enum { SHARDS = 5 };
+
+/* Documents in shard s: 60 + 7 s, fewer in the sanitizer build. */
+static int docs_in_shard(int s) {
+    return (int)(60 * mn_test_scale()) + s * 7;
+}
 
 static const char *const words[] = {
     "the",    "quick", "brown",  "fox",      "jumps",  "over",  "lazy",  "dog",   "über",
@@ -53,7 +58,7 @@ static const char *make_dataset(void) {
             snprintf(path, sizeof path, "%s/%s", dir, name);
             docshard_writer *w;
             MN_ASSERT_OK_FATAL(docshard_writer_open(&w, path, 0));
-            for (int d = 0; d < DOCS_PER_SHARD + s * 7; d++) {
+            for (int d = 0; d < docs_in_shard(s); d++) {
                 char *text = document_text(s, d), id[32];
                 snprintf(id, sizeof id, "%d-%d", s, d);
                 doc_record doc = {.id = id,
@@ -97,7 +102,7 @@ static uint64_t serial_identity(uint32_t vocab, uint64_t max_bytes) {
     for (int s = 0; s < SHARDS; s++) {
         uint64_t budget = max_bytes ? (uint64_t)((double)max_bytes * sizes[s] / total_size) : 0;
         uint64_t used = 0;
-        for (int d = 0; d < DOCS_PER_SHARD + s * 7; d++) {
+        for (int d = 0; d < docs_in_shard(s); d++) {
             char *text = document_text(s, d);
             MN_ASSERT_OK(tok_word_counts_add_text(wc, TOK_PRETOK_CL100K, (const uint8_t *)text,
                                                   strlen(text)));
@@ -224,7 +229,7 @@ static void test_tokenize_is_independent_of_ranks(void) {
             /* Every document decodes back to its text, EOS after each. */
             shard_reader *reader;
             MN_ASSERT_OK_FATAL(shard_reader_open(&reader, path));
-            MN_ASSERT_EQ_U64(shard_reader_documents(reader), DOCS_PER_SHARD + i * 7);
+            MN_ASSERT_EQ_U64(shard_reader_documents(reader), docs_in_shard((int)i));
             MN_ASSERT_EQ_U64(shard_reader_eos_id(reader), tok_special_id(t, "eos"));
             for (uint64_t d = 0; d < shard_reader_documents(reader); d++) {
                 uint64_t begin, length;
