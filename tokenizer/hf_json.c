@@ -18,6 +18,7 @@
  * order (mnemo's model: a token's id is its rank).
  */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +29,9 @@
 
 static uint32_t byte_map[256];
 static int16_t unicode_map[512]; /* code point (< 512) -> byte, -1 when none */
-static bool maps_ready;
+static pthread_once_t maps_once = PTHREAD_ONCE_INIT;
 
-static void build_maps(void) {
-    if (maps_ready)
-        return;
+static void fill_maps(void) {
     bool printable[256] = {false};
     for (int b = '!'; b <= '~'; b++)
         printable[b] = true;
@@ -47,7 +46,10 @@ static void build_maps(void) {
         unicode_map[i] = -1;
     for (int b = 0; b < 256; b++)
         unicode_map[byte_map[b]] = (int16_t)b;
-    maps_ready = true; /* idempotent: racing builders write the same values */
+}
+
+static void build_maps(void) {
+    pthread_once(&maps_once, fill_maps);
 }
 
 uint32_t tok__byte_to_unicode(uint8_t byte) {
