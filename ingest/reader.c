@@ -228,10 +228,17 @@ mn_status ingest__skip(ingest_reader *reader, mn_status status, const char *reas
     va_start(args, fmt);
     vsnprintf(what, sizeof what, fmt, args);
     va_end(args);
-    reader->reason = reason;
-    if (status == MN_ERR_CORRUPT)
+    const char *tail = "skipped";
+    if (status == MN_ERR_CORRUPT && reader->corrupt_recoverable != NULL &&
+        reader->corrupt_recoverable(reader)) {
+        status = MN_ERR_FORMAT;
+        reason = "corrupt_member";
+        tail = "the rest of the member is skipped";
+    } else if (status == MN_ERR_CORRUPT) {
         reader->stop_after_error = true;
-    const char *tail = status == MN_ERR_CORRUPT ? "the rest of the file is skipped" : "skipped";
+        tail = "the rest of the file is skipped";
+    }
+    reader->reason = reason;
     if (location != NULL && location[0] != '\0')
         return mn_error(status, "%s: %s: %s; %s", reader->path, location, what, tail);
     return mn_error(status, "%s: %s; %s", reader->path, what, tail);

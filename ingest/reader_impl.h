@@ -59,6 +59,10 @@ struct ingest_reader {
     ingest__stream stream;
     bool done;
     bool stop_after_error; /* a corrupt container was reported: the next call ends */
+    /* Set by back ends whose containers hold independent parts (archive members): when it
+     * returns true, a damaged stream ends only the current part, reported as
+     * MN_ERR_FORMAT "corrupt_member", and the reader goes on with the next part. */
+    bool (*corrupt_recoverable)(ingest_reader *reader);
     const char *reason;
     uint64_t record; /* the next record number */
     /* Scratch for documents. */
@@ -73,7 +77,8 @@ struct ingest_reader {
 
 /* Sets reason and returns `status` with message "PATH: LOCATION: what; skipped" (or, for
  * MN_ERR_CORRUPT, "...; the rest of the file is skipped", and the reader stops at the next
- * call). `location` may be NULL or "". */
+ * call, unless corrupt_recoverable says only the current member is lost). `location` may
+ * be NULL or "". */
 mn_status ingest__skip(ingest_reader *reader, mn_status status, const char *reason,
                        const char *location, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

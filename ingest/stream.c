@@ -79,6 +79,7 @@ static mn_status fill(ingest__stream *stream) {
         if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
             const char *message = archive_error_string(stream->archive);
             stream->eof = stream->failed = true;
+            stream->fatal = rc == ARCHIVE_FATAL;
             stream->block_offset = next_offset;
             stream->block_len = stream->pos = 0;
             return mn_error(MN_ERR_CORRUPT, "at byte %llu of the decompressed data: %s",

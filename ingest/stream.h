@@ -37,6 +37,7 @@ typedef struct ingest__stream {
     mn_buf carry;          /* a line split across blocks */
     bool eof;
     bool failed; /* a read error was reported; the stream is at its end */
+    bool fatal;  /* ... and libarchive said the whole archive is unusable */
 } ingest__stream;
 
 void ingest__stream_init(ingest__stream *stream, struct archive *archive);

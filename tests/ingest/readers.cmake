@@ -26,3 +26,5 @@ function(mnemo_readers_fuzz kind)
                           SECONDS 5)
 endfunction()
 mnemo_readers_fuzz(jsonl)
+mnemo_add_cunit_test(test_ingest_archive SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ingest_archive.c
+                     LIBS mnemo_readers_test_util)
