@@ -37,6 +37,38 @@ static int jsonl_seeds(const char *dir) {
            write_seed(dir, "small.gz", gz, sizeof gz);
 }
 
+static int warc_seeds(const char *dir) {
+    static const char response[] =
+        "WARC/1.0\r\nWARC-Type: warcinfo\r\nContent-Length: 11\r\n\r\nsoftware: x"
+        "\r\n\r\n"
+        "WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:1>\r\n"
+        "WARC-Target-URI: http://a.b/\r\nWARC-Date: 2024-01-01T00:00:00Z\r\n"
+        "Content-Type: application/http; msgtype=response\r\nContent-Length: 131\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=windows-1252\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n1a\r\n<p>caf\xe9 &amp; <b>x</b></p>\r\n0\r\n\r\n"
+        "\r\n\r\n";
+    static const char wet[] =
+        "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: http://c.d/\r\n"
+        "WARC-Record-ID: <urn:uuid:2>\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n"
+        "\r\nsome text\r\n\r\nWARC/1.0\r\nWARC-Type: request\r\nContent-Length: 0\r\n\r\n"
+        "\r\n\r\n";
+    return write_seed(dir, "response.warc", response, sizeof response - 1) |
+           write_seed(dir, "wet.warc", wet, sizeof wet - 1);
+}
+
+static int html_seeds(const char *dir) {
+    static const char page[] =
+        "<!DOCTYPE html><html><head><meta charset=\"iso-8859-1\"><title>T</title>"
+        "<style>p{}</style><script>if(a<b)x='</p>'</script></head><body><header>h</header>"
+        "<nav><a href=/>n</a></nav><main><h1>Head</h1><p>Para &eacute;&#233;&#x1F600;&copy"
+        "<br>line</p><pre>  pre\n  text</pre><ul><li>a<li>b</ul><table><tr><td>1<td>2</table>"
+        "<div role=navigation>x</div><div hidden>y</div><!-- c --><p class='a>b'>q</p></main>"
+        "<footer>f</footer></body></html>";
+    static const char broken[] = "<p title=\"open>text &am &#x; <<>></ p><scr<script>x";
+    return write_seed(dir, "page.html", page, sizeof page - 1) |
+           write_seed(dir, "broken.html", broken, sizeof broken - 1);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2)
         return 2;
@@ -44,5 +76,9 @@ int main(int argc, char **argv) {
         return 1;
     if (strcmp(MNEMO_SEED_KIND, "jsonl") == 0)
         return jsonl_seeds(argv[1]);
+    if (strcmp(MNEMO_SEED_KIND, "warc") == 0)
+        return warc_seeds(argv[1]);
+    if (strcmp(MNEMO_SEED_KIND, "html") == 0)
+        return html_seeds(argv[1]);
     return 2;
 }
