@@ -450,8 +450,7 @@ static mn_status warc_next(ingest_reader *reader, ingest_document *doc, bool *do
         MN_FORWARD_IF_ERROR(status);
         if (eof) {
             if (state->record == 0 && ingest__stream_offset(stream) == 0)
-                return ingest__skip(reader, MN_ERR_FORMAT, "empty_file", NULL,
-                                    "no data after decompression");
+                return ingest__empty_file(reader);
             *done = true;
             return MN_OK;
         }

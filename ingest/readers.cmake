@@ -13,5 +13,9 @@ add_library(mnemo_ingest_readers STATIC
     ${CMAKE_CURRENT_LIST_DIR}/read_text.c
     ${CMAKE_CURRENT_LIST_DIR}/read_archive.c
     ${CMAKE_CURRENT_LIST_DIR}/read_warc.c
-    ${CMAKE_CURRENT_LIST_DIR}/read_parquet.c)
-target_link_libraries(mnemo_ingest_readers PUBLIC mnemo_common PkgConfig::ARCHIVE PkgConfig::ZLIB)
+    ${CMAKE_CURRENT_LIST_DIR}/read_parquet.c
+    ${CMAKE_CURRENT_LIST_DIR}/parquet_meta.c
+    ${CMAKE_CURRENT_LIST_DIR}/parquet_encoding.c
+    ${CMAKE_CURRENT_LIST_DIR}/thrift.c)
+target_link_libraries(mnemo_ingest_readers PUBLIC mnemo_common PkgConfig::ARCHIVE PkgConfig::ZLIB
+                      PkgConfig::SNAPPY PkgConfig::ZSTD ${MATH_LIBRARY})
