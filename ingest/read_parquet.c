@@ -1084,10 +1084,19 @@ static mn_status parquet_next(ingest_reader *reader, ingest_document *doc, bool 
     pq_value v;
     mn_status status = cursor_next(reader, state, text, &v);
     if (status == MN_ERR_FORMAT) {
-        uint64_t count = 1 + (text->bad_left < (uint64_t)rows_left - 1 ? text->bad_left
-                                                                       : (uint64_t)rows_left - 1);
-        text->bad_left = 0;
-        MN_FORWARD_IF_ERROR(skip_other_columns(reader, state, count));
+        /* One message per unreadable region: to the end of the row group at once (the other
+         * columns restart with the next row group), else at most NULL_BATCH rows per call
+         * so that each call stays cheap. */
+        uint64_t count = 1 + text->bad_left;
+        if (count >= (uint64_t)rows_left) {
+            count = (uint64_t)rows_left;
+            text->bad_left = 0;
+        } else {
+            if (count > NULL_BATCH)
+                count = NULL_BATCH;
+            text->bad_left -= count - 1;
+            MN_FORWARD_IF_ERROR(skip_other_columns(reader, state, count));
+        }
         advance_rows(state, count);
         rows_location(doc->location, sizeof doc->location, first, count);
         return ingest__skip(reader, MN_ERR_FORMAT, text->bad_reason, doc->location, "%s",
