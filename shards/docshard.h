@@ -9,9 +9,27 @@
  * \uXXXX or \n \t ...), never \u-escaping non-ASCII, so the same documents always give the
  * same bytes: shards are byte-identical whatever the number of ranks that made them.
  *
- * Writer: streaming with bounded memory, published atomically (NAME.tmp, fsync, rename).
+ * Exact escaping: `"` -> \", `\` -> \\, U+0008/0009/000A/000C/000D -> \b \t \n \f \r,
+ * other U+0000..U+001F -> \u00XX (lowercase hex); DEL, `/` and all non-ASCII stay raw.
+ * The writer compresses with zstd single-threaded (content checksum on), so identical
+ * documents give byte-identical files.
+ *
+ * Writer: streaming with bounded memory (texts are escaped and compressed in 64 KiB
+ * pieces), published atomically (NAME.tmp, fsync, rename). It refuses rather than repairs:
+ * id, text and source are required; a field that is not valid UTF-8 (RFC 3629: no overlong
+ * forms, surrogates or code points above U+10FFFF) or extra members that are not valid JSON
+ * members (or repeat id/text/source/url) fail with MN_ERR_FORMAT naming the document and
+ * the byte, and leave the shard and the writer as they were. Repairing text is ingest's
+ * job (docs/decisions.md).
  * Reader: streaming; a line that is not a valid document is reported with file and line
- * and can be skipped (the reader goes on with the next line).
+ * and can be skipped (the reader goes on with the next line). It reads JSON Lines from any
+ * writer: any key order, any standard escapes (surrogate pairs included), CRLF line ends,
+ * blank lines (ignored), a last line without a newline, several concatenated zstd frames.
+ * A missing id or source reads as "" (an id may also be a JSON number, returned as its
+ * text); a missing or null url reads as NULL; other members come back verbatim in
+ * extra_json. Invalid UTF-8, lone surrogates, raw control characters and duplicate
+ * standard keys make a line invalid. zstd verifies a frame's checksum at the frame's end,
+ * so documents decoded before a damaged spot are returned before MN_ERR_CORRUPT is.
  */
 #ifndef MNEMO_SHARDS_DOCSHARD_H
 #define MNEMO_SHARDS_DOCSHARD_H
@@ -61,7 +79,17 @@ void docshard_writer_abort(docshard_writer *writer);
 
 typedef struct docshard_reader docshard_reader;
 
+/* Default line cap of the reader: a 64 MiB text (ingest's record cap) escaped as JSON. */
+#define DOCSHARD_MAX_LINE ((size_t)256 << 20)
+
 mn_status docshard_reader_open(docshard_reader **reader, const char *path);
+/* The same over `size` bytes of a .jsonl.zst image in memory (kept by the caller until
+ * close); `name` stands for the file in messages. For tests, fuzzing and embedded data. */
+mn_status docshard_reader_open_memory(docshard_reader **reader, const void *data, size_t size,
+                                      const char *name);
+/* Longest accepted line in bytes (default DOCSHARD_MAX_LINE); longer lines are skipped with
+ * MN_ERR_LIMIT, memory stays bounded by the cap. */
+void docshard_reader_set_max_line(docshard_reader *reader, size_t max_line);
 /* The next document, its strings valid until the next call. At the end: MN_OK and *done.
  * A bad line (invalid JSON, no "text" string, longer than the line cap): MN_ERR_FORMAT or
  * MN_ERR_LIMIT with a message naming the file and line; the next call continues with the

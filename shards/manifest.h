@@ -8,7 +8,22 @@
  * complete exactly when its manifest.pb exists.
  * Shard paths are relative to the manifest's directory unless absolute.
  *
- * Anything that takes a dataset accepts the directory or the manifest.pb path.
+ * Anything that takes a dataset accepts the directory or the manifest.pb path (or the
+ * manifest.json path, which stands for the .pb beside it).
+ *
+ * Entries: `bytes` and `xxh64` describe the whole shard file; `documents` and `tokens`
+ * count what the entry contributes to the dataset. For an entry with a document range
+ * [document_begin, document_end) (splits), that is the range only: documents ==
+ * document_end - document_begin, tokens = the tokens of those documents (EOS included).
+ * `weight` (mixtures, 0 = 1) scales how many of the entry's samples one epoch of the data
+ * loader draws: 0.25 draws a quarter of them (a different quarter each epoch), 2.5 draws
+ * every sample twice and half of them a third time (docs/formats.md).
+ *
+ * The JSON twin (manifest.json) holds the same fields under the same names; the 64-bit
+ * hashes (tokenizer_hash, xxh64) are strings "0x%016x" since JSON numbers keep 53 bits,
+ * settings and counters are objects keyed by name, a missing source is null.
+ * Loading checks the format version, the kind, every entry (path, weight, range) and that
+ * the totals equal the sums of the entries; it trusts nothing else in the file.
  */
 #ifndef MNEMO_SHARDS_MANIFEST_H
 #define MNEMO_SHARDS_MANIFEST_H
@@ -17,6 +32,12 @@
 #include <stdint.h>
 
 #include "common/error.h"
+
+#define SHARD_MANIFEST_PB             "manifest.pb"
+#define SHARD_MANIFEST_JSON           "manifest.json"
+#define SHARD_MANIFEST_FORMAT_VERSION 1u
+/* Largest manifest.pb read (about a million shard entries). */
+#define SHARD_MANIFEST_MAX_BYTES ((size_t)256 << 20)
 
 typedef enum shard_dataset_kind {
     SHARD_DATASET_UNSPECIFIED = 0,
@@ -75,6 +96,12 @@ mn_status shard_manifest_save(shard_manifest *manifest);
 /* Loads a dataset given its directory or its manifest.pb path; checks the schema version,
  * the kind and that totals equal the sum of the entries. */
 mn_status shard_manifest_load(shard_manifest *manifest, const char *path);
+/* Parses and checks manifest.pb bytes (as shard_manifest_load does after reading the file);
+ * `dir` becomes manifest->dir, `where` names the source in messages. */
+mn_status shard_manifest_parse(shard_manifest *manifest, const uint8_t *data, size_t len,
+                               const char *dir, const char *where);
+/* "documents", "tokens" or "unspecified". */
+const char *shard_dataset_kind_name(shard_dataset_kind kind);
 /* Path of shard i usable from the current directory (new string, free()). */
 char *shard_manifest_shard_path(const shard_manifest *manifest, size_t i);
 void shard_manifest_free(shard_manifest *manifest);
