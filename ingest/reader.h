@@ -62,20 +62,36 @@ typedef struct ingest_document {
 
 typedef struct ingest_reader ingest_reader;
 
-/* Opens `path`; a missing or unreadable file is an error naming it. */
+/* Opens `path`; a missing or unreadable file is an error naming it. Damaged or
+ * unrecognisable content is not an error here: the first ingest_reader_next reports it
+ * (reasons "empty_file", "unknown_format", "corrupt_file", ...) and the file ends. */
 mn_status ingest_reader_open(ingest_reader **reader, const char *path,
                              const ingest_reader_options *options);
+/* The same over a buffer that outlives the reader (tests, fuzzing); `name` stands for the
+ * path in detection and messages. */
+mn_status ingest_reader_open_memory(ingest_reader **reader, const void *data, size_t size,
+                                    const char *name, const ingest_reader_options *options);
+/* The format ingest_reader_open would choose for `path` with INGEST_FORMAT_AUTO. */
+mn_status ingest_format_detect(const char *path, ingest_format *format);
 /* The next document (pointers valid until the next call). At the end: MN_OK and *done.
  * A bad record: MN_ERR_FORMAT or MN_ERR_LIMIT, message "FILE: LOCATION: what; skipped",
  * reason in ingest_reader_reason; call again to continue. A damaged container that cannot
  * be read further (truncated archive, corrupt compressed stream): MN_ERR_CORRUPT with the
- * offset, after which *done is set on the next call. */
+ * offset, after which *done is set on the next call. On a bad record doc->record and
+ * doc->location name it when it has a location (other fields are unset). */
 mn_status ingest_reader_next(ingest_reader *reader, ingest_document *doc, bool *done);
 /* Counter key of the last bad record: "bad_json", "missing_text", "too_long",
  * "corrupt_stream", "bad_parquet_page", "bad_warc_record", ... */
 const char *ingest_reader_reason(const ingest_reader *reader);
 /* Input bytes consumed so far (compressed), for progress. */
 uint64_t ingest_reader_bytes_read(const ingest_reader *reader);
+/* Records passed over on purpose, which are not errors and print no message (WARC request
+ * and metadata records, responses that are not HTML or text, non-2xx responses, archive
+ * directories, empty archive members): the number of distinct keys so far, and the key and
+ * count of the i-th ("warc_request", ...), NULL when i is out of range. Per file; add them
+ * to the report after the file ends. */
+size_t ingest_reader_skipped_count(const ingest_reader *reader);
+const char *ingest_reader_skipped(const ingest_reader *reader, size_t i, uint64_t *count);
 ingest_format ingest_reader_format(const ingest_reader *reader);
 void ingest_reader_close(ingest_reader *reader);
 
