@@ -93,7 +93,7 @@ static mn_status count_input(pipe_state *st, size_t i, uint64_t removed[4][2]) {
     while (status == MN_OK) {
         ingest_key key;
         bool done;
-        uint8_t flag;
+        uint8_t flag = 0;
         status = ingest_keys_next(keys, &key, &done);
         if (status != MN_OK || done)
             break;
@@ -148,7 +148,7 @@ static mn_status segment_input(pipe_state *st, size_t i, segment **segs, size_t 
     for (uint64_t index = 0; status == MN_OK; index++) {
         ingest_key key;
         bool done;
-        uint8_t flag;
+        uint8_t flag = 0;
         status = ingest_keys_next(keys, &key, &done);
         if (status != MN_OK || done)
             break;
@@ -296,6 +296,7 @@ static mn_status write_shard(pipe_state *st, uint64_t k, const segment *segs, si
         char *docs_path = ingest_work_path(st->work_dir, in->id, "docs");
         ingest_docs_reader *docs = NULL;
         flags_reader flags = {0};
+        uint64_t reached = seg->first; /* one past the last index read in the segment */
         status = docs_path ? ingest_docs_open(&docs, docs_path, seg->frame_offset) : MN_ERR_NOMEM;
         free(docs_path);
         if (status == MN_OK)
@@ -307,6 +308,8 @@ static mn_status write_shard(pipe_state *st, uint64_t k, const segment *segs, si
             status = ingest_docs_next(docs, &doc, &index, &end);
             if (status != MN_OK)
                 break;
+            if (end && reached >= seg->end)
+                break;
             if (end) {
                 status = mn_error(MN_ERR_CORRUPT,
                                   "work files of %s end before document %llu; delete %s to redo",
@@ -317,7 +320,8 @@ static mn_status write_shard(pipe_state *st, uint64_t k, const segment *segs, si
                 continue;
             if (index >= seg->end)
                 break;
-            uint8_t flag;
+            reached = index + 1;
+            uint8_t flag = 0;
             status = flags_next(&flags, &flag);
             if (status != MN_OK || flag != INGEST_DEDUP_KEPT)
                 continue;
