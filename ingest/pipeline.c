@@ -291,7 +291,7 @@ static mn_status prepare_output(pipe_state *st, bool *complete) {
         const char *text =
             "Work files of mnemo-ingest (docs/ingest.md): per-input results, dedup flags and\n"
             "shard markers that let a relaunch resume. Removed when the run completes.\n";
-        status = about ? mn_write_file_atomic(about, text, strlen(text)) : MN_ERR_NOMEM;
+        status = about ? ingest_work_write_file(about, text, strlen(text)) : MN_ERR_NOMEM;
         free(about);
     }
     return status;
@@ -299,12 +299,22 @@ static mn_status prepare_output(pipe_state *st, bool *complete) {
 
 /* --- phase 1 ------------------------------------------------------------------------------ */
 
+/* An input is finished when its marker names it as it is now (path, size, mtime), was made
+ * with the same settings, and its work files have the sizes the marker recorded (they are
+ * not fsynced, so a machine crash could have cut them). */
 static bool marker_matches(const pipe_state *st, const pipe_input *in, ingest_input_meta *meta) {
     char *path = ingest_work_path(st->work_dir, in->id, "done");
     bool ok = path != NULL && ingest_meta_read(path, meta) == MN_OK &&
               strcmp(meta->path, in->path) == 0 && meta->size == in->size &&
               meta->mtime_ns == in->mtime_ns && meta->settings == st->settings_fp;
     free(path);
+    uint64_t size = 0;
+    char *docs = ok ? ingest_work_path(st->work_dir, in->id, "docs") : NULL;
+    char *keys = ok ? ingest_work_path(st->work_dir, in->id, "keys") : NULL;
+    ok = ok && docs && keys && mn_file_size(docs, &size) == MN_OK && size == meta->docs_bytes &&
+         mn_file_size(keys, &size) == MN_OK && size == meta->kept * ingest_key_size(st->bands);
+    free(docs);
+    free(keys);
     return ok;
 }
 
@@ -522,7 +532,7 @@ static mn_status write_dedup_marker(const pipe_state *st, const char *path) {
                     (unsigned long long)d->pairs[2], (unsigned long long)d->removed[3],
                     (unsigned long long)d->pairs[3], (unsigned long long)d->edges,
                     (unsigned long long)d->clusters, (unsigned long long)d->spill_runs);
-    mn_status status = text ? mn_write_file_atomic(path, text, strlen(text)) : MN_ERR_NOMEM;
+    mn_status status = text ? ingest_work_write_file(path, text, strlen(text)) : MN_ERR_NOMEM;
     free(text);
     return status;
 }
@@ -588,7 +598,7 @@ static mn_status run_phase2(pipe_state *st) {
         if (dedup_inputs[i].owner != st->rank)
             continue;
         char *path = ingest_work_path(st->work_dir, st->inputs[i].id, "flags");
-        local = path ? mn_write_file_atomic(path, dedup_inputs[i].flags, dedup_inputs[i].kept)
+        local = path ? ingest_work_write_file(path, dedup_inputs[i].flags, dedup_inputs[i].kept)
                      : MN_ERR_NOMEM;
         free(path);
     }

@@ -239,7 +239,8 @@ static mn_status write_shard_marker(const pipe_state *st, uint64_t k, const shar
                              (unsigned long long)st->run_fp, (unsigned long long)d->documents,
                              (unsigned long long)d->text_bytes, (unsigned long long)d->file_bytes,
                              (unsigned long long)d->xxh64, (unsigned long long)d->skipped);
-    mn_status status = path && text ? mn_write_file_atomic(path, text, strlen(text)) : MN_ERR_NOMEM;
+    mn_status status =
+        path && text ? ingest_work_write_file(path, text, strlen(text)) : MN_ERR_NOMEM;
     free(path);
     free(text);
     return status;

@@ -245,7 +245,8 @@ mn_status ingest__process_input(pipe_state *st, ingest_worker *w, size_t index, 
         goto done;
     uint64_t kept = ingest_work_writer_count(writer),
              kept_bytes = ingest_work_writer_text_bytes(writer);
-    status = ingest_work_writer_close(writer);
+    uint64_t docs_bytes = 0;
+    status = ingest_work_writer_close(writer, &docs_bytes);
     writer = NULL;
     if (status == MN_OK) {
         ingest_input_meta meta = {.path = in->path,
@@ -254,6 +255,7 @@ mn_status ingest__process_input(pipe_state *st, ingest_worker *w, size_t index, 
                                   .settings = st->settings_fp,
                                   .kept = kept,
                                   .kept_bytes = kept_bytes,
+                                  .docs_bytes = docs_bytes,
                                   .seconds = mn_now() - start,
                                   .counters = stats};
         char *marker = ingest_work_path(st->work_dir, in->id, "done");

@@ -196,12 +196,12 @@ uint64_t ingest_work_writer_text_bytes(const ingest_work_writer *w) {
     return w->text_bytes;
 }
 
-static mn_status close_synced(FILE **fp, const char *path) {
+static mn_status close_checked(FILE **fp, const char *path) {
     FILE *f = *fp;
     *fp = NULL;
     if (f == NULL)
         return MN_OK;
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+    if (fflush(f) != 0) {
         mn_status status = mn_error_errno(MN_ERR_IO, "cannot write work file %s", path);
         fclose(f);
         return status;
@@ -209,6 +209,25 @@ static mn_status close_synced(FILE **fp, const char *path) {
     if (fclose(f) != 0)
         return mn_error_errno(MN_ERR_IO, "cannot close work file %s", path);
     return MN_OK;
+}
+
+mn_status ingest_work_write_file(const char *path, const void *data, size_t len) {
+    char *tmp = mn_asprintf("%s.tmp", path);
+    if (tmp == NULL)
+        return MN_ERR_NOMEM;
+    FILE *fp = fopen(tmp, "wb");
+    mn_status status = fp ? mn_fwrite_all(fp, data, len, tmp)
+                          : mn_error_errno(MN_ERR_IO, "cannot create work file %s", tmp);
+    if (status == MN_OK)
+        status = close_checked(&fp, tmp);
+    if (fp != NULL)
+        fclose(fp);
+    if (status == MN_OK && rename(tmp, path) != 0)
+        status = mn_error_errno(MN_ERR_IO, "cannot rename %s to %s", tmp, path);
+    if (status != MN_OK)
+        unlink(tmp);
+    free(tmp);
+    return status;
 }
 
 static void writer_free(ingest_work_writer *w) {
@@ -225,12 +244,14 @@ static void writer_free(ingest_work_writer *w) {
     free(w);
 }
 
-mn_status ingest_work_writer_close(ingest_work_writer *w) {
+mn_status ingest_work_writer_close(ingest_work_writer *w, uint64_t *docs_bytes) {
     mn_status status = flush_block(w);
+    if (docs_bytes != NULL)
+        *docs_bytes = w->offset;
     if (status == MN_OK)
-        status = close_synced(&w->docs, w->docs_path);
+        status = close_checked(&w->docs, w->docs_path);
     if (status == MN_OK)
-        status = close_synced(&w->keys, w->keys_path);
+        status = close_checked(&w->keys, w->keys_path);
     if (status != MN_OK) {
         ingest_work_writer_abort(w);
         return status;
@@ -264,6 +285,7 @@ mn_status ingest_meta_write(const char *path, const ingest_input_meta *meta) {
         json_object_set_new(root, "settings", json_string(settings)) ||
         json_object_set_new(root, "kept", json_integer((json_int_t)meta->kept)) ||
         json_object_set_new(root, "kept_bytes", json_integer((json_int_t)meta->kept_bytes)) ||
+        json_object_set_new(root, "docs_bytes", json_integer((json_int_t)meta->docs_bytes)) ||
         json_object_set_new(root, "seconds", json_real(meta->seconds))) {
         status = mn_error(MN_ERR_NOMEM, "cannot build the marker %s", path);
         goto done;
@@ -282,7 +304,7 @@ mn_status ingest_meta_write(const char *path, const ingest_input_meta *meta) {
         status = mn_error(MN_ERR_NOMEM, "cannot format the marker %s", path);
         goto done;
     }
-    status = mn_write_file_atomic(path, text, strlen(text));
+    status = ingest_work_write_file(path, text, strlen(text));
     free(text);
 done:
     json_decref(counters);
@@ -318,6 +340,7 @@ mn_status ingest_meta_read(const char *path, ingest_input_meta *meta) {
     meta->settings = strtoull(json_string_value(settings), NULL, 16);
     meta->kept = (uint64_t)json_integer_value(json_object_get(root, "kept"));
     meta->kept_bytes = (uint64_t)json_integer_value(json_object_get(root, "kept_bytes"));
+    meta->docs_bytes = (uint64_t)json_integer_value(json_object_get(root, "docs_bytes"));
     meta->seconds = json_number_value(json_object_get(root, "seconds"));
     meta->counters = mn_stats_create();
     if (meta->path == NULL || meta->counters == NULL) {

@@ -85,10 +85,19 @@ typedef struct ingest_work_doc {
 mn_status ingest_work_writer_add(ingest_work_writer *writer, const ingest_work_doc *doc);
 uint64_t ingest_work_writer_count(const ingest_work_writer *writer);
 uint64_t ingest_work_writer_text_bytes(const ingest_work_writer *writer);
-/* Flushes the last frame, fsyncs both files and closes them. */
-mn_status ingest_work_writer_close(ingest_work_writer *writer);
+/* Flushes the last block and closes both files (no fsync: see ingest_work_write_file); sets
+ * *docs_bytes (may be NULL) to the size of ID.docs. Frees the writer, also on failure. */
+mn_status ingest_work_writer_close(ingest_work_writer *writer, uint64_t *docs_bytes);
 /* Closes and deletes both files (error paths, interruptions). */
 void ingest_work_writer_abort(ingest_work_writer *writer);
+
+/* Replaces `path` with `data` through PATH.tmp and rename(2): a killed process leaves the
+ * old file or the new one, never a partial one. Unlike mn_write_file_atomic there is no
+ * fsync: work files are checked (sizes, zstd checksums) when a relaunch uses them, and one
+ * lost to a machine crash is simply redone, so the two fsyncs per file (tens of ms each on
+ * common disks, many thousands of files per run) are not worth paying. Final outputs
+ * (shards, manifest, report) do get the fsyncs. */
+mn_status ingest_work_write_file(const char *path, const void *data, size_t len);
 
 /* --- the completion marker --- */
 
@@ -96,9 +105,10 @@ typedef struct ingest_input_meta {
     char *path;
     uint64_t size;
     int64_t mtime_ns;
-    uint64_t settings; /* fingerprint of the settings that produced the results */
-    uint64_t kept;     /* documents in ID.keys */
-    uint64_t kept_bytes;
+    uint64_t settings;   /* fingerprint of the settings that produced the results */
+    uint64_t kept;       /* documents in ID.keys */
+    uint64_t kept_bytes; /* their text bytes */
+    uint64_t docs_bytes; /* size of ID.docs (checked on resume, with the size of ID.keys) */
     double seconds;
     mn_stats *counters;
 } ingest_input_meta;

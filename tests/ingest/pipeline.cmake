@@ -6,3 +6,13 @@ mnemo_add_cunit_test(test_ingest_minhash SOURCES ${dir}/test_minhash.c LIBS mnem
 mnemo_add_cunit_test(test_ingest_work SOURCES ${dir}/test_work.c LIBS mnemo_ingest_core)
 mnemo_add_mpi_test(test_ingest_dedup_mpi SOURCES ${dir}/test_dedup_mpi.c
                    LIBS mnemo_ingest_core mnemo_ingest_text)
+if(TARGET mnemo_ingest)
+    # The synthetic corpus (corpus.h), as a library for tests and a program for scripts.
+    add_library(mnemo_ingest_corpus STATIC ${dir}/corpus.c)
+    target_link_libraries(mnemo_ingest_corpus PUBLIC mnemo_common PkgConfig::ZSTD)
+    target_include_directories(mnemo_ingest_corpus PUBLIC ${dir})
+    add_executable(ingest_corpus ${dir}/corpus_main.c)
+    target_link_libraries(ingest_corpus PRIVATE mnemo_ingest_corpus)
+    mnemo_add_mpi_test(test_ingest_pipeline_mpi SOURCES ${dir}/test_pipeline_mpi.c
+                       LIBS mnemo_ingest mnemo_ingest_corpus TIMEOUT 600)
+endif()

@@ -56,7 +56,8 @@ static void test_documents_and_keys_round_trip(void) {
     }
     MN_ASSERT_EQ_U64(ingest_work_writer_count(w), (uint64_t)n);
     MN_ASSERT_EQ_U64(ingest_work_writer_text_bytes(w), expected_bytes);
-    MN_ASSERT_OK_FATAL(ingest_work_writer_close(w));
+    uint64_t docs_bytes = 0;
+    MN_ASSERT_OK_FATAL(ingest_work_writer_close(w, &docs_bytes));
 
     char *keys_path = ingest_work_path(dir, "00000000000000aa", "keys");
     char *docs_path = ingest_work_path(dir, "00000000000000aa", "docs");
@@ -82,6 +83,9 @@ static void test_documents_and_keys_round_trip(void) {
     MN_ASSERT_TRUE(done);
     ingest_keys_close(keys);
     MN_ASSERT_TRUE(offsets[n - 1] > 0);
+    uint64_t on_disk = 0;
+    MN_ASSERT_OK(mn_file_size(docs_path, &on_disk));
+    MN_ASSERT_EQ_U64(docs_bytes, on_disk);
 
     /* From the block of document 250: the reader sees 250 after skipping its block mates. */
     ingest_docs_reader *docs = NULL;
