@@ -51,9 +51,9 @@ typedef struct ingest_config {
     bool keep_work;         /* keep OUTPUT/.ingest-work after success */
     bool quiet;             /* no report table on stdout */
 
-    /* Tests only: milliseconds to sleep after each input of phase 1 (makes a run slow
-     * enough to be killed in the middle). */
-    unsigned test_input_delay_ms;
+    /* Tests only: milliseconds to sleep before each input of phase 1 and each shard of
+     * phase 3 (makes a run slow enough to be killed in the middle). */
+    unsigned test_delay_ms;
 } ingest_config;
 
 void ingest_config_default(ingest_config *config);

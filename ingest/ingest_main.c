@@ -177,7 +177,7 @@ int main(int argc, char **argv) {
     /* Test hook (docs/ingest.md, "Testing"): slows phase 1 so a test can kill a run. */
     const char *delay = getenv("MNEMO_INGEST_TEST_DELAY_MS");
     if (delay != NULL)
-        config.test_input_delay_ms = (unsigned)strtoul(delay, NULL, 10);
+        config.test_delay_ms = (unsigned)strtoul(delay, NULL, 10);
 
     if (status == MN_OK) {
         ingest_install_signal_handlers();

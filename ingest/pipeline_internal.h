@@ -46,6 +46,9 @@ typedef struct pipe_state {
     uint64_t shards, docs_out, bytes_out, file_bytes_out;
 } pipe_state;
 
+/* The test hook's pause (ingest_config.test_delay_ms). */
+void ingest__sleep_ms(unsigned ms);
+
 /* The stop request set by SIGTERM/SIGUSR1 (ingest_install_signal_handlers). */
 bool ingest__stop_requested(void);
 

@@ -567,6 +567,8 @@ mn_status ingest__write_shards(pipe_state *st) {
             valid = false; /* the marker outlived its shard: write it again */
         free(name);
         free(path);
+        if (status == MN_OK && !valid && st->cfg->test_delay_ms > 0)
+            ingest__sleep_ms(st->cfg->test_delay_ms);
         if (status == MN_OK && !valid)
             status = write_shard(st, k, all + first[k], first[k + 1] - first[k], progress, &d);
         else if (status == MN_OK) {

@@ -91,7 +91,7 @@ static mn_status counts_to_stats(const input_counts *c, mn_stats *s) {
     return MN_OK;
 }
 
-static void sleep_ms(unsigned ms) {
+void ingest__sleep_ms(unsigned ms) {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
@@ -155,8 +155,8 @@ mn_status ingest__process_input(pipe_state *st, ingest_worker *w, size_t index, 
                                 mn_progress *progress) {
     const pipe_input *in = &st->inputs[index];
     double start = mn_now();
-    if (st->cfg->test_input_delay_ms > 0)
-        sleep_ms(st->cfg->test_input_delay_ms);
+    if (st->cfg->test_delay_ms > 0)
+        ingest__sleep_ms(st->cfg->test_delay_ms);
 
     input_counts counts = {0};
     mn_stats *stats = mn_stats_create();

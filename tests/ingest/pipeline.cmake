@@ -16,3 +16,11 @@ if(TARGET mnemo_ingest)
     mnemo_add_mpi_test(test_ingest_pipeline_mpi SOURCES ${dir}/test_pipeline_mpi.c
                        LIBS mnemo_ingest mnemo_ingest_corpus TIMEOUT 600)
 endif()
+if(TARGET mnemo-ingest)
+    mnemo_add_script_test(test_ingest_resume
+        COMMAND bash ${dir}/test_ingest_resume.sh $<TARGET_FILE:ingest_corpus> TIMEOUT 300)
+    set_tests_properties(test_ingest_resume PROPERTIES ENVIRONMENT_MODIFICATION
+                         "MNEMO_PROGRESS_INTERVAL=set:1")
+    mnemo_add_script_test(test_ingest_cli
+        COMMAND bash ${dir}/test_ingest_cli.sh $<TARGET_FILE:ingest_corpus> TIMEOUT 120)
+endif()
