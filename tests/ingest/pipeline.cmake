@@ -24,3 +24,16 @@ if(TARGET mnemo-ingest)
     mnemo_add_script_test(test_ingest_cli
         COMMAND bash ${dir}/test_ingest_cli.sh $<TARGET_FILE:ingest_corpus> TIMEOUT 120)
 endif()
+
+# Fuzz targets of the pipeline's parsers of untrusted bytes: raw text through normalisation,
+# filters and MinHash; and its own work files (damaged by a crash or a full disk).
+add_executable(fuzz_ingest_textclean_seeds ${dir}/fuzz_pipeline_seeds.c)
+target_compile_definitions(fuzz_ingest_textclean_seeds PRIVATE MNEMO_SEED_KIND="text")
+target_link_libraries(fuzz_ingest_textclean_seeds PRIVATE mnemo_ingest_core)
+mnemo_add_fuzz_target(fuzz_ingest_textclean SOURCES ${dir}/fuzz_ingest_textclean.c
+                      LIBS mnemo_ingest_text SEED_GENERATOR fuzz_ingest_textclean_seeds)
+add_executable(fuzz_ingest_workfile_seeds ${dir}/fuzz_pipeline_seeds.c)
+target_compile_definitions(fuzz_ingest_workfile_seeds PRIVATE MNEMO_SEED_KIND="work")
+target_link_libraries(fuzz_ingest_workfile_seeds PRIVATE mnemo_ingest_core)
+mnemo_add_fuzz_target(fuzz_ingest_workfile SOURCES ${dir}/fuzz_ingest_workfile.c
+                      LIBS mnemo_ingest_core SEED_GENERATOR fuzz_ingest_workfile_seeds)
