@@ -283,6 +283,11 @@ static bool check_english(ingest_filters *f, ingest_filter_result *result) {
 }
 
 static bool check_quality(ingest_filters *f, ingest_filter_result *result) {
+    bool any = false;
+    for (int r = INGEST_RULE_WORD_COUNT; r <= INGEST_RULE_STOP_WORDS; r++)
+        any = any || ON(r);
+    if (!any)
+        return false;
     ingest_quality_measures m;
     ingest_quality_measure(&f->text, &m);
     if (ON(INGEST_RULE_WORD_COUNT) && (m.non_symbol_words < PARAM(INGEST_RULE_WORD_COUNT, 0) ||
@@ -309,8 +314,10 @@ static bool check_quality(ingest_filters *f, ingest_filter_result *result) {
 
 static mn_status check_repetition(ingest_filters *f, ingest_filter_result *result, bool *failed) {
     *failed = false;
-    ingest_dup_measures d;
-    MN_FORWARD_IF_ERROR(ingest_dup_lines_measure(f->table, &f->text, &d));
+    ingest_dup_measures d = {0};
+    if (ON(INGEST_RULE_DUP_LINE_FRACTION) || ON(INGEST_RULE_DUP_PARAGRAPH_FRACTION) ||
+        ON(INGEST_RULE_DUP_LINE_CHARS) || ON(INGEST_RULE_DUP_PARAGRAPH_CHARS))
+        MN_FORWARD_IF_ERROR(ingest_dup_lines_measure(f->table, &f->text, &d));
     const struct {
         ingest_rule rule;
         double value;
@@ -323,32 +330,48 @@ static mn_status check_repetition(ingest_filters *f, ingest_filter_result *resul
             *failed = fail(result, simple[i].rule, simple[i].value);
             return MN_OK;
         }
-    for (int n = 2; n <= 4; n++) {
-        ingest_rule rule = (ingest_rule)(INGEST_RULE_TOP_2GRAM + n - 2);
-        if (!ON(rule))
-            continue;
+    if (ON(INGEST_RULE_TOP_2GRAM)) {
         double frac;
-        MN_FORWARD_IF_ERROR(ingest_top_ngram_fraction(f->table, &f->text, n, &frac));
-        if (frac > PARAM(rule, 0)) {
-            *failed = fail(result, rule, frac);
+        MN_FORWARD_IF_ERROR(ingest_top_ngram_fraction(f->table, &f->text, 2, &frac));
+        if (frac > PARAM(INGEST_RULE_TOP_2GRAM, 0)) {
+            *failed = fail(result, INGEST_RULE_TOP_2GRAM, frac);
             return MN_OK;
         }
     }
-    /* Characters covered by repeated n-grams can only shrink as n grows (a repeated n-gram
-     * contains a repeated (n-1)-gram at the same place), so once the fraction is at most
-     * every remaining threshold, the larger n cannot fail and are not computed. */
-    double last = -1; /* the last computed fraction; -1 before the first */
-    for (int n = 5; n <= 10; n++) {
-        ingest_rule rule = (ingest_rule)(INGEST_RULE_DUP_5GRAM + n - 5);
-        if (last >= 0) {
-            bool can_fail = false;
-            for (int m = n; m <= 10; m++) {
-                ingest_rule later = (ingest_rule)(INGEST_RULE_DUP_5GRAM + m - 5);
-                can_fail = can_fail || (ON(later) && PARAM(later, 0) < last);
-            }
-            if (!can_fail)
-                break;
+    /* `bound` caps every measure still to come: characters covered by repeated 3-grams
+     * bound the top 4-gram and the repeated 5..10-gram fractions, and a repeated n-gram
+     * contains a repeated (n-1)-gram at the same place, so each repeated n-gram fraction
+     * bounds the next. A rule whose threshold is at least the bound cannot fail and is not
+     * computed; the results are those of computing everything. */
+    double bound = 1.0;
+    bool later = ON(INGEST_RULE_TOP_4GRAM);
+    for (int r = INGEST_RULE_DUP_5GRAM; r <= INGEST_RULE_DUP_10GRAM; r++)
+        later = later || ON(r);
+    if (ON(INGEST_RULE_TOP_3GRAM) || later) {
+        double top;
+        MN_FORWARD_IF_ERROR(ingest_top_ngram_measure(f->table, &f->text, 3, &top, &bound));
+        if (ON(INGEST_RULE_TOP_3GRAM) && top > PARAM(INGEST_RULE_TOP_3GRAM, 0)) {
+            *failed = fail(result, INGEST_RULE_TOP_3GRAM, top);
+            return MN_OK;
         }
+    }
+    if (ON(INGEST_RULE_TOP_4GRAM) && PARAM(INGEST_RULE_TOP_4GRAM, 0) < bound) {
+        double frac;
+        MN_FORWARD_IF_ERROR(ingest_top_ngram_fraction(f->table, &f->text, 4, &frac));
+        if (frac > PARAM(INGEST_RULE_TOP_4GRAM, 0)) {
+            *failed = fail(result, INGEST_RULE_TOP_4GRAM, frac);
+            return MN_OK;
+        }
+    }
+    for (int n = 5; n <= 10; n++) {
+        bool can_fail = false;
+        for (int m = n; m <= 10; m++) {
+            ingest_rule later_rule = (ingest_rule)(INGEST_RULE_DUP_5GRAM + m - 5);
+            can_fail = can_fail || (ON(later_rule) && PARAM(later_rule, 0) < bound);
+        }
+        if (!can_fail)
+            break;
+        ingest_rule rule = (ingest_rule)(INGEST_RULE_DUP_5GRAM + n - 5);
         if (!ON(rule))
             continue;
         double frac;
@@ -357,7 +380,7 @@ static mn_status check_repetition(ingest_filters *f, ingest_filter_result *resul
             *failed = fail(result, rule, frac);
             return MN_OK;
         }
-        last = frac;
+        bound = frac;
     }
     return MN_OK;
 }
@@ -365,6 +388,11 @@ static mn_status check_repetition(ingest_filters *f, ingest_filter_result *resul
 mn_status ingest_filters_apply(ingest_filters *f, const char *text, size_t len,
                                ingest_filter_result *result) {
     *result = (ingest_filter_result){.keep = true, .text = text, .text_len = len};
+    bool any = false;
+    for (int r = 0; r < INGEST_RULE_COUNT; r++)
+        any = any || ON(r);
+    if (!any)
+        return MN_OK; /* nothing to measure */
     MN_FORWARD_IF_ERROR(ingest_text_analyze(&f->text, text, len));
     if (check_english(f, result) || check_quality(f, result))
         return MN_OK;

@@ -139,6 +139,13 @@ void ingest_ngram_table_free(ingest_ngram_table *table);
  * equally frequent n-grams go to the one that occurs first. */
 mn_status ingest_top_ngram_fraction(ingest_ngram_table *table, const ingest_text *t, int n,
                                     double *fraction);
+/* Both at once: the top n-gram fraction, and the fraction of characters covered by every
+ * occurrence (the first included) of every n-gram that occurs twice or more. The latter
+ * bounds the top m-gram fraction and the repeated m-gram fraction for every m > n (each
+ * such occurrence contains repeated n-grams), which lets the filters skip measures that
+ * cannot fail. `repeated` may be NULL. */
+mn_status ingest_top_ngram_measure(ingest_ngram_table *table, const ingest_text *t, int n,
+                                   double *top, double *repeated);
 /* Characters (in words) covered by occurrences of word n-grams that already occurred
  * earlier in the document, divided by t->word_chars; each character counted once. */
 mn_status ingest_dup_ngram_fraction(ingest_ngram_table *table, const ingest_text *t, int n,

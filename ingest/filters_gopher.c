@@ -17,24 +17,11 @@ static size_t lower_core(const ingest_text *t, const ingest_word *w, char *buf, 
     return w->core_len;
 }
 
-/* The eight words of Gopher's stop-word rule ("the, be, to, of, and, that, have, with"). */
-static int gopher_stop_index(const char *w, size_t n) {
-    static const char *const words[8] = {"the", "be", "to", "of", "and", "that", "have", "with"};
-    for (int i = 0; i < 8; i++)
-        if (strlen(words[i]) == n && memcmp(words[i], w, n) == 0)
-            return i;
-    return -1;
-}
-
 int ingest_count_gopher_stop_words(const ingest_text *t) {
     unsigned seen = 0;
-    char buf[8];
-    for (size_t i = 0; i < t->n_words && seen != 0xff; i++) {
-        size_t n = lower_core(t, &t->words[i], buf, 4);
-        int k = n ? gopher_stop_index(buf, n) : -1;
-        if (k >= 0)
-            seen |= 1u << k;
-    }
+    for (size_t i = 0; i < t->n_words && seen != 0xff; i++)
+        if (t->words[i].stop)
+            seen |= 1u << (t->words[i].stop - 1);
     return __builtin_popcount(seen);
 }
 
@@ -175,20 +162,8 @@ void ingest_quality_measure(const ingest_text *t, ingest_quality_measures *m) {
     m->non_symbol_words = (double)non_symbol;
     m->mean_word_length = non_symbol ? (double)core_chars / (double)non_symbol : 0;
 
-    size_t hashes = 0, ellipses = 0;
+    size_t hashes = t->hashes, ellipses = t->ellipses;
     const char *s = t->text;
-    for (size_t i = 0; i < t->len; i++) {
-        char c = s[i];
-        if (c == '#') {
-            hashes++;
-        } else if (c == '.' && i + 2 < t->len && s[i + 1] == '.' && s[i + 2] == '.') {
-            ellipses++;
-            i += 2; /* non-overlapping, as str.count counts */
-        } else if (c == '\xe2' && i + 2 < t->len && s[i + 1] == '\x80' && s[i + 2] == '\xa6') {
-            ellipses++;
-            i += 2;
-        }
-    }
     /* With no words at all, any '#' or ellipsis counts as an infinite ratio. */
     double words = (double)t->n_words;
     m->hash_ratio = words > 0 ? (double)hashes / words : hashes ? 1e300 : 0;

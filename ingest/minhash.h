@@ -10,9 +10,10 @@
  * words; a document with fewer than n words is one shingle of all its words; a document
  * without words has no signature (and takes no part in fuzzy deduplication).
  *
- * Hash functions: shingle x (64-bit hash of its words) -> h_i(x) = ((a_i x + b_i) mod 2^64)
- * >> 32, the multiply-add-shift family of Dietzfelbinger (1996), with odd a_i and b_i drawn
- * from mn_rng seeded with `seed`: the same seed gives the same signatures on every machine.
+ * Hash functions: shingle -> 32-bit key x (from a 64-bit hash of its words) -> h_i(x) =
+ * ((a_i x + b_i) mod 2^64) >> 32, the multiply-add-shift family of Dietzfelbinger (1996),
+ * strongly universal for 32-bit keys, with odd 64-bit a_i and 64-bit b_i drawn from mn_rng
+ * seeded with `seed`: the same seed gives the same signatures on every machine.
  * Band key j = xxh64 of the band's rows (little-endian uint32 values) with seed j, so equal
  * band rows in the same band give equal keys.
  */

@@ -1,5 +1,6 @@
 #include "ingest/normalize.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -74,6 +75,64 @@ static uint32_t utf8_decode(const uint8_t *s, size_t n) {
 
 static const uint8_t replacement[3] = {0xef, 0xbf, 0xbd};
 
+/* NFC quick check. A code point is "inert" when text containing it can only change under
+ * NFC because of other code points: its combining class is 0, it is NFC itself, and it is
+ * never a non-first element of a canonical decomposition (so it never composes with what
+ * precedes it). Text whose code points are all inert is already NFC, and skips utf8proc;
+ * that is almost all web text, whose curly quotes, dashes and accented letters are inert.
+ * The table (one bit per code point, 136 KiB) is built from utf8proc's own data on first
+ * use. */
+static uint8_t *inert_bits;
+
+static void mark_not_inert(uint8_t *bits, utf8proc_int32_t cp) {
+    if (cp >= 0 && cp < 0x110000)
+        bits[cp >> 3] &= (uint8_t) ~(1u << (cp & 7));
+}
+
+static void inert_init(void) {
+    if (inert_bits != NULL)
+        return;
+    uint8_t *bits = malloc(0x110000 / 8);
+    if (bits == NULL)
+        return; /* without the table every text takes the slow, always-correct path */
+    memset(bits, 0xff, 0x110000 / 8);
+    for (utf8proc_int32_t cp = 0; cp < 0x110000; cp++) {
+        const utf8proc_property_t *p = utf8proc_get_property(cp);
+        if (p->combining_class != 0)
+            mark_not_inert(bits, cp);
+        if (p->decomp_seqindex == UINT16_MAX || p->decomp_type != 0)
+            continue; /* no canonical decomposition */
+        utf8proc_int32_t parts[32];
+        int last = 0;
+        utf8proc_ssize_t n = utf8proc_decompose_char(cp, parts, 32, UTF8PROC_DECOMPOSE, &last);
+        if (n < 1 || n > 32) {
+            mark_not_inert(bits, cp);
+            continue;
+        }
+        for (utf8proc_ssize_t k = 1; k < n; k++)
+            mark_not_inert(bits, parts[k]);
+        /* Itself NFC? (false for singletons and excluded compositions) */
+        utf8proc_uint8_t buf[8], *nfc = NULL;
+        utf8proc_ssize_t len = utf8proc_encode_char(cp, buf);
+        utf8proc_ssize_t m = utf8proc_map(buf, len, &nfc, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        if (m != len || memcmp(nfc, buf, (size_t)len) != 0)
+            mark_not_inert(bits, cp);
+        free(nfc);
+    }
+    /* Hangul composes algorithmically: vowel and trailing jamo are seconds (the loop above
+     * found them through the syllables' decompositions; this states it for the reader). */
+    for (utf8proc_int32_t cp = 0x1161; cp <= 0x11c2; cp++)
+        mark_not_inert(bits, cp);
+    inert_bits = bits; /* benign race: a second builder builds the same table */
+}
+
+bool ingest_nfc_inert(uint32_t cp) {
+    inert_init();
+    if (inert_bits == NULL || cp >= 0x110000)
+        return false;
+    return (inert_bits[cp >> 3] >> (cp & 7)) & 1;
+}
+
 mn_status ingest_utf8_repair(const char *text, size_t len, mn_buf *out, uint64_t *replaced) {
     const uint8_t *s = (const uint8_t *)text;
     uint64_t count = 0;
@@ -113,8 +172,8 @@ static bool is_space_byte(uint8_t c) {
     return c == ' ' || c == '\t' || c == '\n';
 }
 
-/* Steps 1-3 in one pass. Returns whether a code point >= U+0300 (other than U+FFFD) was
- * seen, i.e. whether NFC could change anything. */
+/* Steps 1-3 in one pass. Returns whether a code point that is not NFC-inert was seen, i.e.
+ * whether NFC could change anything. */
 static mn_status clean_pass(const uint8_t *s, size_t len, mn_buf *out,
                             ingest_normalize_stats *stats, bool *may_need_nfc) {
     plain_init();
@@ -165,7 +224,7 @@ static mn_status clean_pass(const uint8_t *s, size_t len, mn_buf *out,
                 stats->controls_removed++;
             } else {
                 MN_FORWARD_IF_ERROR(mn_buf_append(out, s + i, n));
-                if (cp >= 0x300 && cp != 0xfffd)
+                if (cp >= 0x300 && !high && !ingest_nfc_inert(cp))
                     high = true;
             }
             i += n;

@@ -11,9 +11,8 @@
  *  3. Whitespace: spaces and tabs at the end of a line are removed, three or more line
  *     breaks collapse to two (one blank line = a paragraph break), and the document is
  *     trimmed of whitespace at both ends.
- *  4. Unicode NFC (utf8proc). Text without any code point >= U+0300 is already NFC
- *     (nothing below U+0300 composes or decomposes unless a combining mark, itself
- *     >= U+0300, follows), so it skips utf8proc.
+ *  4. Unicode NFC (utf8proc). Text made only of "inert" code points (ingest_nfc_inert) is
+ *     already NFC and skips utf8proc: that is nearly all text, which makes NFC cheap.
  *
  * The output is valid UTF-8 in NFC without NUL bytes; a normalised text normalises to
  * itself (the function is idempotent), which exact deduplication relies on.
@@ -43,6 +42,10 @@ mn_status ingest_normalize(const char *text, size_t len, mn_buf *out, mn_buf *sc
 /* Step 1 alone: appends `text` with ill-formed sequences replaced to `out`; returns the
  * number of replacements. Exposed for tests. */
 mn_status ingest_utf8_repair(const char *text, size_t len, mn_buf *out, uint64_t *replaced);
+
+/* True when `cp` cannot take part in any NFC change: combining class 0, NFC by itself, and
+ * never composing with a preceding character. Built from utf8proc's tables on first use. */
+bool ingest_nfc_inert(uint32_t cp);
 
 /* Length of the well-formed UTF-8 sequence starting at s[0] (1..4), or 0 when s[0] starts an
  * ill-formed one; `avail` bytes are readable. Sets *subpart to the length of the maximal

@@ -8,6 +8,11 @@ add_library(mnemo_ingest_text STATIC
     ${dir}/normalize.c ${dir}/text.c ${dir}/filters.c ${dir}/filters_gopher.c
     ${dir}/filters_repetition.c ${dir}/filters_lines.c ${dir}/minhash.c)
 target_link_libraries(mnemo_ingest_text PUBLIC mnemo_common PkgConfig::UTF8PROC)
+# The MinHash inner loop is written for the vectoriser, which -O2 runs only in its cheapest
+# mode; -O3 lets it vectorise the loop (docs/benchmarks.md, "Ingest").
+if(NOT MNEMO_SANITIZE)
+    set_source_files_properties(${dir}/minhash.c PROPERTIES COMPILE_OPTIONS "-O3")
+endif()
 
 add_library(mnemo_ingest_core STATIC
     ${dir}/work.c ${dir}/exchange.c ${dir}/extsort.c ${dir}/dedup.c ${dir}/queue.c)

@@ -298,6 +298,7 @@ static mn_status write_shard(pipe_state *st, uint64_t k, const segment *segs, si
         ingest_docs_reader *docs = NULL;
         flags_reader flags = {0};
         uint64_t reached = seg->first; /* one past the last index read in the segment */
+        const size_t source_len = strlen(in->path);
         status = docs_path ? ingest_docs_open(&docs, docs_path, seg->frame_offset) : MN_ERR_NOMEM;
         free(docs_path);
         if (status == MN_OK)
@@ -331,7 +332,7 @@ static mn_status write_shard(pipe_state *st, uint64_t k, const segment *segs, si
                               .text = doc.text,
                               .text_len = doc.text_len,
                               .source = in->path,
-                              .source_len = strlen(in->path),
+                              .source_len = source_len,
                               .url = doc.url_len ? doc.url : NULL,
                               .url_len = doc.url_len,
                               .extra_json = doc.extra_len ? doc.extra : NULL,

@@ -8,9 +8,9 @@
 
 /* ASCII classes, looked up per byte on the hot path. */
 enum {
-    C_OTHER = 0,
-    C_SPACE = 1,
-    C_BREAK = 2,
+    C_SPACE = 0,
+    C_BREAK = 1, /* everything above is part of a word */
+    C_OTHER = 2,
     C_LOWER = 3,
     C_UPPER = 4,
     C_DIGIT = 5,
@@ -43,26 +43,6 @@ static void classes_init(void) {
         ascii_class[c] = k;
     }
     classes_ready = true; /* benign race: every thread writes the same table */
-}
-
-uint64_t ingest_hash_bytes(const void *data, size_t len) {
-    /* 8 bytes at a time through the splitmix64 finaliser: fast for the short strings
-     * (words, lines) it is used on, and well mixed for hash-table keys. */
-    const uint8_t *p = data;
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (len * 0xff51afd7ed558ccdULL);
-    while (len >= 8) {
-        uint64_t chunk;
-        memcpy(&chunk, p, 8);
-        h = mn_mix64(h ^ chunk);
-        p += 8;
-        len -= 8;
-    }
-    if (len > 0) {
-        uint64_t chunk = 0;
-        memcpy(&chunk, p, len);
-        h = mn_mix64(h ^ chunk ^ 0x5555555555555555ULL);
-    }
-    return h;
 }
 
 uint32_t ingest_utf8_next(const char *text, size_t len, size_t *at) {
@@ -144,40 +124,33 @@ static mn_status grow(void **items, size_t *cap, size_t need, size_t size) {
     return MN_OK;
 }
 
-/* Running state of the word being scanned. */
-typedef struct word_state {
-    bool open;
-    uint32_t start, chars, flags;
-    uint32_t core_start, core_end, core_chars_begin, core_chars_end;
-} word_state;
-
-static mn_status close_word(ingest_text *t, word_state *w, uint32_t end, uint32_t line) {
-    if (!w->open)
-        return MN_OK;
-    w->open = false;
+static mn_status add_word(ingest_text *t, const ingest_word *w) {
     if (t->n_words == t->cap_words) {
         void *p = t->words;
         MN_FORWARD_IF_ERROR(grow(&p, &t->cap_words, t->n_words + 1, sizeof(ingest_word)));
         t->words = p;
     }
-    ingest_word *word = &t->words[t->n_words++];
-    word->start = w->start;
-    word->len = end - w->start;
-    word->chars = w->chars;
-    word->line = line;
-    word->flags = (uint8_t)w->flags;
-    if (w->core_end > w->core_start) {
-        word->core_start = w->core_start;
-        word->core_len = w->core_end - w->core_start;
-        word->core_chars = w->core_chars_end - w->core_chars_begin;
-    } else {
-        word->core_start = w->start;
-        word->core_len = 0;
-        word->core_chars = 0;
-    }
-    word->hash = ingest_hash_bytes(t->text + word->start, word->len);
+    t->words[t->n_words++] = *w;
     t->word_chars += w->chars;
     return MN_OK;
+}
+
+/* Index + 1 of a Gopher stop word ("the", "be", "to", "of", "and", "that", "have", "with")
+ * for a lower-cased ASCII word of at most 4 bytes packed little-endian into `v`, else 0. */
+static uint8_t gopher_stop(uint32_t v, uint32_t n) {
+    static const uint32_t words[8] = {'t' | 'h' << 8 | 'e' << 16,
+                                      'b' | 'e' << 8,
+                                      't' | 'o' << 8,
+                                      'o' | 'f' << 8,
+                                      'a' | 'n' << 8 | 'd' << 16,
+                                      't' | 'h' << 8 | 'a' << 16 | (uint32_t)'t' << 24,
+                                      'h' | 'a' << 8 | 'v' << 16 | (uint32_t)'e' << 24,
+                                      'w' | 'i' << 8 | 't' << 16 | (uint32_t)'h' << 24};
+    static const uint8_t lens[8] = {3, 2, 2, 2, 3, 4, 4, 4};
+    for (int i = 0; i < 8; i++)
+        if (lens[i] == n && words[i] == v)
+            return (uint8_t)(i + 1);
+    return 0;
 }
 
 static mn_status close_line(ingest_text *t, uint32_t start, uint32_t end, uint32_t chars,
@@ -219,18 +192,29 @@ static mn_status close_line(ingest_text *t, uint32_t start, uint32_t end, uint32
     return MN_OK;
 }
 
+/* Decodes the code point at s[i] (valid UTF-8 assumed, stray bytes read as themselves) and
+ * its length. */
+static inline uint32_t decode_at(const uint8_t *s, size_t len, size_t i, size_t *n) {
+    size_t at = i;
+    uint32_t cp = ingest_utf8_next((const char *)s, len, &at);
+    *n = at - i;
+    return cp;
+}
+
 mn_status ingest_text_analyze(ingest_text *t, const char *text, size_t len) {
     classes_init();
     MN_RETURN_ERROR_IF(len > UINT32_MAX - 1, MN_ERR_LIMIT,
                        "document of %zu bytes is too long to analyse (at most 4 GiB)", len);
+    static uint64_t next_serial; /* per process; analyses are single-threaded per rank */
+    t->serial = __atomic_add_fetch(&next_serial, 1, __ATOMIC_RELAXED);
     t->text = text;
     t->len = len;
     t->chars = 0;
     t->word_chars = 0;
+    t->hashes = t->ellipses = 0;
     t->n_words = t->n_lines = t->n_paragraphs = 0;
 
     const uint8_t *s = (const uint8_t *)text;
-    word_state w = {0};
     bool in_paragraph = false;
     uint32_t line_start = 0, line_chars = 0, line_first_word = 0;
     uint32_t counts[3] = {0, 0, 0}; /* letters, upper, digits of the current line */
@@ -238,65 +222,112 @@ mn_status ingest_text_analyze(ingest_text *t, const char *text, size_t len) {
     size_t i = 0;
     while (i < len) {
         uint8_t k = ascii_class[s[i]];
-        uint32_t at = (uint32_t)i;
-        uint32_t cp;
-        bool letter = false, upper = false, digit = false, punct = false, space = false;
-        if (k != C_HIGH) {
-            cp = s[i++];
-            letter = k == C_LOWER || k == C_UPPER;
-            upper = k == C_UPPER;
-            digit = k == C_DIGIT;
-            punct = k == C_PUNCT;
-            space = k == C_SPACE;
-            if (k == C_BREAK) {
-                MN_FORWARD_IF_ERROR(close_word(t, &w, at, (uint32_t)t->n_lines));
-                MN_FORWARD_IF_ERROR(close_line(t, line_start, at, line_chars, line_first_word,
-                                               counts, &in_paragraph));
-                chars++;
-                line_start = at + 1;
-                line_chars = 0;
-                line_first_word = (uint32_t)t->n_words;
-                counts[0] = counts[1] = counts[2] = 0;
-                continue;
-            }
-        } else {
-            cp = ingest_utf8_next(text, len, &i);
-            int c = category(cp);
-            letter = c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
-            upper = c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LT;
-            digit = c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO;
-            punct = c >= UTF8PROC_CATEGORY_PC && c <= UTF8PROC_CATEGORY_SO;
-            space = c == UTF8PROC_CATEGORY_ZS;
-        }
-        chars++;
-        line_chars++;
-        counts[0] += letter;
-        counts[1] += upper;
-        counts[2] += digit;
-        if (space) {
-            MN_FORWARD_IF_ERROR(close_word(t, &w, at, (uint32_t)t->n_lines));
+        if (k == C_SPACE) {
+            i++;
+            chars++;
+            line_chars++;
             continue;
         }
-        if (!w.open) {
-            w = (word_state){.open = true, .start = at, .flags = INGEST_WORD_ASCII};
+        if (k == C_BREAK) {
+            MN_FORWARD_IF_ERROR(close_line(t, line_start, (uint32_t)i, line_chars, line_first_word,
+                                           counts, &in_paragraph));
+            i++;
+            chars++;
+            line_start = (uint32_t)i;
+            line_chars = 0;
+            line_first_word = (uint32_t)t->n_words;
+            counts[0] = counts[1] = counts[2] = 0;
+            continue;
         }
-        if (k == C_HIGH)
-            w.flags &= ~(uint32_t)INGEST_WORD_ASCII;
-        if (letter)
-            w.flags |= INGEST_WORD_LETTER;
-        if (digit)
-            w.flags |= INGEST_WORD_DIGIT;
-        w.chars++;
-        if (!punct) {
-            if (w.core_end <= w.core_start) {
-                w.core_start = at;
-                w.core_chars_begin = w.chars - 1;
+        if (k == C_HIGH) {
+            size_t n;
+            if (category(decode_at(s, len, i, &n)) == UTF8PROC_CATEGORY_ZS) {
+                i += n;
+                chars++;
+                line_chars++;
+                continue;
             }
-            w.core_end = (uint32_t)i;
-            w.core_chars_end = w.chars;
         }
+        /* A word: scan to its end. The core runs from the first to the last character that
+         * is not punctuation. */
+        ingest_word w = {.start = (uint32_t)i, .line = (uint32_t)t->n_lines};
+        uint32_t flags = INGEST_WORD_ASCII, wchars = 0;
+        size_t core_start = 0, core_end = 0;
+        uint32_t core_c0 = 0, core_c1 = 0;
+        uint32_t letters = 0, upper = 0, digits = 0;
+        while (i < len) {
+            uint8_t c = s[i];
+            k = ascii_class[c];
+            if (k <= C_BREAK)
+                break;
+            size_t n = 1;
+            bool punct;
+            if (k != C_HIGH) {
+                punct = k == C_PUNCT;
+                letters += k == C_LOWER || k == C_UPPER;
+                upper += k == C_UPPER;
+                digits += k == C_DIGIT;
+                if (c == '#') {
+                    t->hashes++;
+                } else if (c == '.' && i + 2 < len && s[i + 1] == '.' && s[i + 2] == '.') {
+                    /* "..." counted without overlap, as str.count counts */
+                    t->ellipses++;
+                    n = 3;
+                }
+            } else {
+                uint32_t cp = decode_at(s, len, i, &n);
+                int cat = category(cp);
+                if (cat == UTF8PROC_CATEGORY_ZS)
+                    break;
+                flags &= ~(uint32_t)INGEST_WORD_ASCII;
+                bool letter = cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
+                letters += letter;
+                upper += cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT;
+                digits += cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO;
+                punct = cat >= UTF8PROC_CATEGORY_PC && cat <= UTF8PROC_CATEGORY_SO;
+                t->ellipses += cp == 0x2026;
+            }
+            /* n is 3 for "...": three characters, all punctuation */
+            uint32_t step = k == C_HIGH ? 1 : (uint32_t)n;
+            if (!punct) {
+                if (core_end == 0) {
+                    core_start = i;
+                    core_c0 = wchars;
+                }
+                core_end = i + n;
+                core_c1 = wchars + step;
+            }
+            wchars += step;
+            i += n;
+        }
+        if (letters)
+            flags |= INGEST_WORD_LETTER;
+        if (digits)
+            flags |= INGEST_WORD_DIGIT;
+        w.len = (uint32_t)i - w.start;
+        w.chars = wchars;
+        w.flags = (uint8_t)flags;
+        if (core_end > 0) {
+            w.core_start = (uint32_t)core_start;
+            w.core_len = (uint32_t)(core_end - core_start);
+            w.core_chars = core_c1 - core_c0;
+        } else {
+            w.core_start = w.start;
+        }
+        if ((flags & INGEST_WORD_ASCII) && w.core_len >= 2 && w.core_len <= 4) {
+            uint32_t v = 0;
+            for (uint32_t b = 0; b < w.core_len; b++)
+                v |= (uint32_t)(uint8_t)(s[w.core_start + b] | 0x20) << (8 * b);
+            w.stop = gopher_stop(v, w.core_len);
+        }
+        w.hash = ingest_hash_bytes(text + w.start, w.len);
+        MN_FORWARD_IF_ERROR(add_word(t, &w));
+        chars += wchars;
+        line_chars += wchars;
+        counts[0] += letters;
+        counts[1] += upper;
+        counts[2] += digits;
     }
-    MN_FORWARD_IF_ERROR(close_word(t, &w, (uint32_t)len, (uint32_t)t->n_lines));
     MN_FORWARD_IF_ERROR(close_line(t, line_start, (uint32_t)len, line_chars, line_first_word,
                                    counts, &in_paragraph));
     for (size_t p = 0; p < t->n_paragraphs; p++) {

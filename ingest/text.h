@@ -21,7 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include "common/error.h"
+#include "common/mem.h"
 
 enum {
     INGEST_WORD_LETTER = 1, /* has a letter */
@@ -35,7 +38,8 @@ typedef struct ingest_word {
     uint32_t chars, core_chars;    /* code points of word and core */
     uint32_t line;                 /* index into lines */
     uint8_t flags;                 /* INGEST_WORD_* */
-    uint64_t hash;                 /* of the word's bytes; equal words, equal hashes */
+    uint8_t stop;  /* 1 + index of the Gopher stop word it is (case-insensitive core), or 0 */
+    uint64_t hash; /* of the word's bytes; equal words, equal hashes */
 } ingest_word;
 
 typedef struct ingest_line {
@@ -65,6 +69,9 @@ typedef struct ingest_text {
     size_t n_lines, cap_lines;
     ingest_paragraph *paragraphs;
     size_t n_paragraphs, cap_paragraphs;
+    uint64_t serial;   /* changes with every analysis (caches key on it) */
+    uint32_t hashes;   /* '#' characters */
+    uint32_t ellipses; /* "..." (non-overlapping) and U+2026 */
 } ingest_text;
 
 /* Analyses `len` bytes of normalised, valid UTF-8 `text` (the pointer is kept in t->text).
@@ -72,8 +79,26 @@ typedef struct ingest_text {
 mn_status ingest_text_analyze(ingest_text *t, const char *text, size_t len);
 void ingest_text_free(ingest_text *t);
 
-/* Hash of a byte string as used for word and line hashes. */
-uint64_t ingest_hash_bytes(const void *data, size_t len);
+/* Hash of a byte string as used for word and line hashes: 8 bytes at a time through the
+ * splitmix64 finaliser, fast for the short strings it is used on and well mixed for hash
+ * tables. Inline: it runs once per word. */
+static inline uint64_t ingest_hash_bytes(const void *data, size_t len) {
+    const uint8_t *p = (const uint8_t *)data;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (len * 0xff51afd7ed558ccdULL);
+    while (len >= 8) {
+        uint64_t chunk;
+        memcpy(&chunk, p, 8);
+        h = mn_mix64(h ^ chunk);
+        p += 8;
+        len -= 8;
+    }
+    if (len > 0) {
+        uint64_t chunk = 0;
+        memcpy(&chunk, p, len);
+        h = mn_mix64(h ^ chunk ^ 0x5555555555555555ULL);
+    }
+    return h;
+}
 
 /* Decodes the code point at text[*at] (valid UTF-8 assumed; a stray byte decodes as itself)
  * and advances *at. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/rng.h"
 #include "ingest/filters.h"
 #include "tests/harness/mn_test.h"
 
@@ -369,6 +370,79 @@ static void test_dup_ngrams_with_all_repetition_rules(void) {
     ingest_filters_free(filters);
 }
 
+/* The repetition rules in their order, every measure computed (no shortcut): the reference
+ * for the shortcuts of ingest_filters_apply. */
+static ingest_rule reference_repetition(const ingest_filter_config *c, const char *text,
+                                        size_t len) {
+    static ingest_text t;
+    static ingest_ngram_table *table;
+    if (table == NULL)
+        MN_ASSERT_OK(ingest_ngram_table_create(&table));
+    MN_ASSERT_OK(ingest_text_analyze(&t, text, len));
+    for (int n = 2; n <= 10; n++) {
+        ingest_rule rule =
+            (ingest_rule)(n <= 4 ? INGEST_RULE_TOP_2GRAM + n - 2 : INGEST_RULE_DUP_5GRAM + n - 5);
+        double frac;
+        if (n <= 4)
+            MN_ASSERT_OK(ingest_top_ngram_fraction(table, &t, n, &frac));
+        else
+            MN_ASSERT_OK(ingest_dup_ngram_fraction(table, &t, n, &frac));
+        if (c->enabled[rule] && frac > c->params[rule][0])
+            return rule;
+    }
+    return INGEST_RULE_COUNT;
+}
+
+static void test_shortcuts_change_nothing(void) {
+    ingest_filter_config config;
+    ingest_filter_config_default(&config);
+    MN_ASSERT_OK(ingest_filter_config_enable(&config, "all", false));
+    const ingest_rule rules[] = {
+        INGEST_RULE_TOP_2GRAM, INGEST_RULE_TOP_3GRAM, INGEST_RULE_TOP_4GRAM,
+        INGEST_RULE_DUP_5GRAM, INGEST_RULE_DUP_6GRAM, INGEST_RULE_DUP_7GRAM,
+        INGEST_RULE_DUP_8GRAM, INGEST_RULE_DUP_9GRAM, INGEST_RULE_DUP_10GRAM};
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        config.enabled[rules[i]] = true;
+    mn_rng rng;
+    mn_rng_seed(&rng, 77);
+    int rounds = (int)(3000 * mn_test_scale()), mismatches = 0, removed = 0;
+    for (int r = 0; r < rounds; r++) {
+        /* Some rounds switch rules off, so that later measures run on their own. */
+        if (r % 3 == 1)
+            config.enabled[rules[mn_rng_below(&rng, 9)]] = false;
+        if (r % 3 == 0)
+            for (size_t i = 0; i < 9; i++)
+                config.enabled[rules[i]] = true;
+        doc_reset();
+        int words = 20 + (int)mn_rng_below(&rng, 200), vocab = 5 + (int)mn_rng_below(&rng, 400);
+        char w[8];
+        for (int k = 0; k < words; k++) {
+            if (mn_rng_below(&rng, 30) == 0 && doc.len > 40) {
+                /* repeat an earlier stretch of text */
+                size_t from = (size_t)mn_rng_below(&rng, doc.len / 2),
+                       n = 10 + mn_rng_below(&rng, 40);
+                while (from > 0 && doc.data[from - 1] != ' ')
+                    from--;
+                if (from + n > doc.len)
+                    n = doc.len - from;
+                char copy[64];
+                memcpy(copy, doc.data + from, n);
+                doc_add(" %.*s", (int)n, copy);
+                continue;
+            }
+            word_at(w, (int)mn_rng_below(&rng, (uint64_t)vocab), 3);
+            doc_add("%s%s", k ? " " : "", w);
+        }
+        ingest_filter_result res = run_config(&config);
+        ingest_rule expected = reference_repetition(&config, (const char *)doc.data, doc.len);
+        ingest_rule got = res.keep ? INGEST_RULE_COUNT : res.rule;
+        mismatches += got != expected;
+        removed += !res.keep;
+    }
+    MN_ASSERT_EQ_INT(mismatches, 0);
+    MN_ASSERT_TRUE(removed > rounds / 10 && removed < rounds * 9 / 10);
+}
+
 /* --- Line-wise corrections ---------------------------------------------------------- */
 
 static const char *line_reason(const char *line) {
@@ -604,6 +678,8 @@ static const mn_test_case repetition_cases[] = {
     {"repeated 5..10-gram fractions at and around 0.15 .. 0.10", test_dup_ngrams},
     {"with every repetition rule on, the rule of the failing n removes the document",
      test_dup_ngrams_with_all_repetition_rules},
+    {"the shortcuts that skip measures that cannot fail decide like computing all of them",
+     test_shortcuts_change_nothing},
     {0}};
 
 static const mn_test_case line_cases[] = {

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "common/rng.h"
 #include "ingest/normalize.h"
 #include "tests/harness/mn_test.h"
@@ -145,6 +147,65 @@ static void test_random_bytes_give_valid_idempotent_output(void) {
     mn_buf_free(&scratch);
 }
 
+static void test_nfc_inert_table(void) {
+    MN_ASSERT_TRUE(ingest_nfc_inert(0x2019)); /* right single quotation mark */
+    MN_ASSERT_TRUE(ingest_nfc_inert(0x2014)); /* em dash */
+    MN_ASSERT_TRUE(ingest_nfc_inert(0x00e9)); /* e acute, precomposed */
+    MN_ASSERT_TRUE(ingest_nfc_inert(0x4e2d)); /* a CJK ideograph */
+    MN_ASSERT_TRUE(ingest_nfc_inert(0xac00)); /* a Hangul syllable */
+    MN_ASSERT_TRUE(ingest_nfc_inert(0xfffd));
+    MN_ASSERT_TRUE(!ingest_nfc_inert(0x0301)); /* combining acute */
+    MN_ASSERT_TRUE(!ingest_nfc_inert(0x212b)); /* ANGSTROM SIGN, a singleton */
+    MN_ASSERT_TRUE(!ingest_nfc_inert(0x037e)); /* GREEK QUESTION MARK, a singleton */
+    MN_ASSERT_TRUE(!ingest_nfc_inert(0x1161)); /* Hangul vowel jamo */
+    MN_ASSERT_TRUE(!ingest_nfc_inert(0x11a8)); /* Hangul trailing jamo */
+    MN_ASSERT_TRUE(!ingest_nfc_inert(0x0bbe)); /* Tamil AA, second half of U+0BCA */
+    MN_ASSERT_TRUE(!ingest_nfc_inert(0x0958)); /* Devanagari QA, an excluded composition */
+}
+
+/* Random strings over code points chosen to meet every NFC case: the output must equal
+ * utf8proc's own NFC of the cleaned text, whichever path (quick check or full) was taken. */
+static void test_nfc_matches_utf8proc(void) {
+    static const uint32_t pool[] = {'a',    'e',    'o',    ' ',    0x00e9, 0x00c5, 0x0301, 0x0308,
+                                    0x0323, 0x0327, 0x212b, 0x037e, 0x2019, 0x2014, 0x1100, 0x1161,
+                                    0x11a8, 0xac00, 0xac01, 0x0bc6, 0x0bbe, 0x0bca, 0x0958, 0x0915,
+                                    0x093c, 0x3099, 0x304b, 0x4e2d, 0x1e9b, 0x0344};
+    mn_rng rng;
+    mn_rng_seed(&rng, 5);
+    mn_buf in = {0}, out = {0}, scratch = {0};
+    int rounds = (int)(3000 * mn_test_scale()), mismatches = 0;
+    for (int r = 0; r < rounds; r++) {
+        mn_buf_clear(&in);
+        int n = 1 + (int)mn_rng_below(&rng, 12);
+        for (int k = 0; k < n; k++) {
+            uint8_t buf[4];
+            /* the first position is often a plain letter so that some strings start inert */
+            uint32_t cp = pool[mn_rng_below(&rng, sizeof pool / sizeof pool[0])];
+            utf8proc_ssize_t len = utf8proc_encode_char((utf8proc_int32_t)cp, buf);
+            MN_ASSERT_OK_FATAL(mn_buf_append(&in, buf, (size_t)len));
+        }
+        MN_ASSERT_OK_FATAL(ingest_normalize((const char *)in.data, in.len, &out, &scratch, NULL));
+        utf8proc_uint8_t *expect = NULL;
+        utf8proc_ssize_t m = utf8proc_map(in.data, (utf8proc_ssize_t)in.len, &expect,
+                                          UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        /* cleaning may trim the edges (spaces); compare the trimmed reference */
+        const char *e = (const char *)expect;
+        size_t elen = m > 0 ? (size_t)m : 0;
+        while (elen > 0 && e[0] == ' ') {
+            e++;
+            elen--;
+        }
+        while (elen > 0 && e[elen - 1] == ' ')
+            elen--;
+        mismatches += elen != out.len || memcmp(e, out.data, elen) != 0;
+        free(expect);
+    }
+    MN_ASSERT_EQ_INT(mismatches, 0);
+    mn_buf_free(&in);
+    mn_buf_free(&out);
+    mn_buf_free(&scratch);
+}
+
 static const mn_test_case cases[] = {
     {"ASCII text without anything to clean is unchanged", test_ascii_unchanged},
     {"ill-formed UTF-8 becomes one U+FFFD per maximal subpart (Unicode Table 3-8)",
@@ -159,6 +220,10 @@ static const mn_test_case cases[] = {
     {"text is put in NFC: composition, Hangul, singletons and mark reordering", test_nfc},
     {"random bytes normalise to valid UTF-8 without NUL, and normalising twice changes nothing",
      test_random_bytes_give_valid_idempotent_output},
+    {"the NFC quick-check table marks marks, singletons, exclusions and jamo as not inert",
+     test_nfc_inert_table},
+    {"NFC of random strings of tricky code points equals utf8proc's NFC",
+     test_nfc_matches_utf8proc},
     {0}};
 
 static const mn_test_suite suites[] = {{"normalize", cases}, {0}};
