@@ -187,9 +187,10 @@ static mn_status build_table(const pipe_state *st, mn_buf *out) {
         row(out, info->name, get2(st, "filter.", info->name, ".docs"),
             get2(st, "filter.", info->name, ".bytes"), docs_in);
     }
-    mn_buf_appendf(out, "  (line cleanup removed %lld lines from %lld kept documents)\n",
-                   (long long)get(st, "line_cleanup.lines_removed"),
-                   (long long)get(st, "line_cleanup.docs_edited"));
+    if (c->filters.enabled[INGEST_RULE_LINE_CLEANUP])
+        mn_buf_appendf(out, "  (line cleanup removed %lld lines from %lld kept documents)\n",
+                       (long long)get(st, "line_cleanup.lines_removed"),
+                       (long long)get(st, "line_cleanup.docs_edited"));
     mn_buf_appendf(out, "\nremoved by deduplication\n");
     const char *stages[] = {"", "exact", "url", "fuzzy"};
     const bool on[] = {false, c->dedup_exact, c->dedup_url, c->dedup_fuzzy};
