@@ -299,7 +299,10 @@ static mn_status write_shard(pipe_state *st, uint64_t k, const segment *segs, si
         flags_reader flags = {0};
         uint64_t reached = seg->first; /* one past the last index read in the segment */
         const size_t source_len = strlen(in->path);
-        status = docs_path ? ingest_docs_open(&docs, docs_path, seg->frame_offset) : MN_ERR_NOMEM;
+        status = docs_path
+                     ? ingest_docs_open(&docs, docs_path, seg->frame_offset,
+                                        ingest_docs_block_limit(st->cfg->reader.max_record_bytes))
+                     : MN_ERR_NOMEM;
         free(docs_path);
         if (status == MN_OK)
             status = flags_open(st, in, seg->first, &flags);

@@ -150,7 +150,7 @@ mn_status ingest_work_writer_add(ingest_work_writer *w, const ingest_work_doc *d
     size_t record = RECORD_HEADER + doc->id_len + doc->url_len + doc->extra_len + doc->text_len;
     if (w->block.len > 0 && w->block.len + record > BLOCK_TARGET)
         MN_FORWARD_IF_ERROR(flush_block(w));
-    MN_RETURN_ERROR_IF(record > BLOCK_RAW_MAX, MN_ERR_LIMIT, "document of %zu bytes too large",
+    MN_RETURN_ERROR_IF(record > UINT32_MAX / 2, MN_ERR_LIMIT, "document of %zu bytes too large",
                        record);
     uint8_t head[RECORD_HEADER];
     put_u64(head, w->count);
@@ -449,19 +449,28 @@ void ingest_keys_close(ingest_keys_reader *r) {
 
 /* ------------------------------------------------------------------------------------ */
 
+size_t ingest_docs_block_limit(size_t max_record_bytes) {
+    /* a block closes at BLOCK_TARGET, so it holds less than that plus one whole record (the
+     * record's text, id, url and metadata all came from one input record) */
+    return BLOCK_TARGET + RECORD_HEADER + 2 * max_record_bytes + (64u << 10);
+}
+
 struct ingest_docs_reader {
     FILE *fp;
     char *path;
+    size_t max_block;
     uint64_t file_size, offset;
     mn_buf packed, raw;
     size_t at; /* parse position in raw */
     ZSTD_DCtx *dctx;
 };
 
-mn_status ingest_docs_open(ingest_docs_reader **out, const char *path, uint64_t offset) {
+mn_status ingest_docs_open(ingest_docs_reader **out, const char *path, uint64_t offset,
+                           size_t max_block) {
     ingest_docs_reader *r = mn_calloc(1, sizeof *r);
     if (r == NULL)
         return MN_ERR_NOMEM;
+    r->max_block = max_block;
     r->path = mn_strdup(path);
     r->dctx = ZSTD_createDCtx();
     mn_status status = MN_OK;
@@ -500,7 +509,7 @@ static mn_status read_block(ingest_docs_reader *r, bool *done) {
                        MN_ERR_CORRUPT, "work file %s: truncated block at offset %llu", r->path,
                        (unsigned long long)r->offset);
     uint32_t packed = get_u32(head), raw = get_u32(head + 4);
-    MN_RETURN_ERROR_IF(packed > r->file_size - r->offset - BLOCK_HEADER || raw > BLOCK_RAW_MAX,
+    MN_RETURN_ERROR_IF(packed > r->file_size - r->offset - BLOCK_HEADER || raw > r->max_block,
                        MN_ERR_CORRUPT, "work file %s: damaged block header at offset %llu", r->path,
                        (unsigned long long)r->offset);
     mn_buf_clear(&r->packed);

@@ -133,7 +133,13 @@ void ingest_keys_close(ingest_keys_reader *reader);
 
 typedef struct ingest_docs_reader ingest_docs_reader;
 
-mn_status ingest_docs_open(ingest_docs_reader **reader, const char *path, uint64_t offset);
+/* Opens ID.docs at a block offset. Blocks claiming more than `max_block` raw bytes are
+ * damage (MN_ERR_CORRUPT) and are never allocated: ingest_docs_block_limit gives the bound
+ * for a run's largest record. */
+mn_status ingest_docs_open(ingest_docs_reader **reader, const char *path, uint64_t offset,
+                           size_t max_block);
+/* The largest raw block a run whose records are at most `max_record_bytes` can write. */
+size_t ingest_docs_block_limit(size_t max_record_bytes);
 /* The next document record (pointers valid until the next call); *done at the end of the
  * file. A damaged file is MN_ERR_CORRUPT naming it. `index` is the record's index. */
 mn_status ingest_docs_next(ingest_docs_reader *reader, ingest_work_doc *doc, uint64_t *index,

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (ingest_work_write_file(path, data, size) != MN_OK)
         return 0;
     ingest_docs_reader *docs = NULL;
-    if (ingest_docs_open(&docs, path, 0) == MN_OK) {
+    if (ingest_docs_open(&docs, path, 0, ingest_docs_block_limit(1 << 20)) == MN_OK) {
         for (int i = 0; i < 100000; i++) {
             ingest_work_doc doc;
             uint64_t index;

@@ -18,14 +18,14 @@ static int put(const char *dir, const char *name, const void *data, size_t len) 
 
 static int text_seeds(const char *dir) {
     static const char *const seeds[] = {
-        "The old lighthouse keeper walked down to the harbour every morning. He knew that "
-        "the boats would leave before the sun came up, and he wanted to see them go.\n\n"
-        "It was a habit he had kept for more than forty years.",
+        ("The old lighthouse keeper walked down to the harbour every morning. He knew that "
+         "the boats would leave before the sun came up, and he wanted to see them go.\n\n"
+         "It was a habit he had kept for more than forty years."),
         "caf\x65\xcc\x81 \xef\xbb\xbf bad \xff\xfe \xed\xa0\x80 \xc0\xaf\r\nline\x0b two\x01",
         "- one item\n- two items\n* three\n\xe2\x80\xa2 four...\nSign in\n3 likes\nHOME ABOUT",
         "a b a b a b a b c d e f g h i j a b c d e f g h i j #tag ... \xe2\x80\xa6",
-        "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xe4\xb8\xad\xe6\x96\x87 \xe1\x84\x80"
-        "\xe1\x85\xa1 \xcd\xbe q\xcc\x81\xcc\xa3",
+        ("\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xe4\xb8\xad\xe6\x96\x87 \xe1\x84\x80"
+         "\xe1\x85\xa1 \xcd\xbe q\xcc\x81\xcc\xa3"),
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {

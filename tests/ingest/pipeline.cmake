@@ -21,8 +21,11 @@ if(TARGET mnemo-ingest)
         COMMAND bash ${dir}/test_ingest_resume.sh $<TARGET_FILE:ingest_corpus> TIMEOUT 300)
     set_tests_properties(test_ingest_resume PROPERTIES ENVIRONMENT_MODIFICATION
                          "MNEMO_PROGRESS_INTERVAL=set:1")
+    # Options and messages of the program, whose library the MPI tests run under the
+    # sanitizers: like the cluster scripts, the sanitizer pass skips it (label nosanitize).
     mnemo_add_script_test(test_ingest_cli
-        COMMAND bash ${dir}/test_ingest_cli.sh $<TARGET_FILE:ingest_corpus> TIMEOUT 120)
+        COMMAND bash ${dir}/test_ingest_cli.sh $<TARGET_FILE:ingest_corpus> TIMEOUT 120
+        LABELS nosanitize)
 endif()
 
 # Fuzz targets of the pipeline's parsers of untrusted bytes: raw text through normalisation,

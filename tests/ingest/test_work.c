@@ -89,7 +89,8 @@ static void test_documents_and_keys_round_trip(void) {
 
     /* From the block of document 250: the reader sees 250 after skipping its block mates. */
     ingest_docs_reader *docs = NULL;
-    MN_ASSERT_OK_FATAL(ingest_docs_open(&docs, docs_path, offsets[250]));
+    MN_ASSERT_OK_FATAL(
+        ingest_docs_open(&docs, docs_path, offsets[250], ingest_docs_block_limit(4u << 20)));
     for (;;) {
         ingest_work_doc d;
         uint64_t index;
@@ -107,7 +108,7 @@ static void test_documents_and_keys_round_trip(void) {
     }
     ingest_docs_close(docs);
     /* The whole file from the start: every index once, in order, the big one included. */
-    MN_ASSERT_OK_FATAL(ingest_docs_open(&docs, docs_path, 0));
+    MN_ASSERT_OK_FATAL(ingest_docs_open(&docs, docs_path, 0, ingest_docs_block_limit(4u << 20)));
     uint64_t next = 0;
     for (;;) {
         ingest_work_doc d;
@@ -132,7 +133,7 @@ static void test_documents_and_keys_round_trip(void) {
     data[20] ^= 0x55;
     MN_ASSERT_TRUE(mn_test_write_file(docs_path, data, size));
     free(data);
-    MN_ASSERT_OK_FATAL(ingest_docs_open(&docs, docs_path, 0));
+    MN_ASSERT_OK_FATAL(ingest_docs_open(&docs, docs_path, 0, ingest_docs_block_limit(4u << 20)));
     ingest_work_doc d;
     uint64_t index;
     MN_ASSERT_STATUS(ingest_docs_next(docs, &d, &index, &done), MN_ERR_CORRUPT);
