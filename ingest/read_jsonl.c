@@ -203,8 +203,7 @@ mn_status ingest__jsonl_next(ingest_reader *reader, ingest__stream *stream,
         }
         MN_FORWARD_IF_ERROR(status);
         if (empty && what[0] == '\0')
-            return ingest__skip(reader, MN_ERR_FORMAT, "empty_file", NULL,
-                                "no data after decompression");
+            return ingest__empty_file(reader);
         if (empty) {
             ingest__count_skip(reader, "empty_member");
             *done = true;

@@ -51,8 +51,7 @@ static mn_status whole_document(ingest_reader *reader, ingest__stream *stream,
     MN_FORWARD_IF_ERROR(status);
     if (total == 0) {
         if (what[0] == '\0')
-            return ingest__skip(reader, MN_ERR_FORMAT, "empty_file", NULL,
-                                "no data after decompression");
+            return ingest__empty_file(reader);
         ingest__count_skip(reader, "empty_member");
         *done = true;
         return MN_OK;
@@ -98,8 +97,7 @@ mn_status ingest__text_next(ingest_reader *reader, ingest__stream *stream,
                 if (!eof)
                     continue; /* separators before any text */
                 if (ingest__stream_offset(stream) == 0 && what[0] == '\0')
-                    return ingest__skip(reader, MN_ERR_FORMAT, "empty_file", NULL,
-                                        "no data after decompression");
+                    return ingest__empty_file(reader);
                 *done = true;
                 return MN_OK;
             }

@@ -157,22 +157,25 @@ static bool is_compressed(const uint8_t *head, size_t n) {
 enum { DETECT_HEAD = 64 * 1024 };
 
 /* Reads up to DETECT_HEAD bytes of the decompressed content for detection. A stream that
- * cannot be decompressed leaves the sample empty (its back end reports the damage). */
-static void decompressed_head(ingest_reader *reader, uint8_t *head, size_t *n) {
+ * cannot be decompressed from its start returns the error (message set); what could be
+ * read before a later error is kept. */
+static mn_status decompressed_head(ingest_reader *reader, uint8_t *head, size_t *n) {
     struct archive *archive = NULL;
     bool empty;
     *n = 0;
-    if (ingest__archive_open_raw(&archive, reader->path, reader->memory, reader->memory_size,
-                                 &empty) != MN_OK)
-        return;
+    MN_FORWARD_IF_ERROR(ingest__archive_open_raw(&archive, reader->path, reader->memory,
+                                                 reader->memory_size, &empty));
+    mn_status status = MN_OK;
     while (!empty && *n < DETECT_HEAD) {
         la_ssize_t got = archive_read_data(archive, head + *n, DETECT_HEAD - *n);
+        if (got < 0 && *n == 0)
+            status = mn_error(MN_ERR_CORRUPT, "%s", archive_error_string(archive));
         if (got <= 0)
             break;
         *n += (size_t)got;
     }
     archive_read_free(archive);
-    mn_error_clear();
+    return status;
 }
 
 static mn_status read_head(ingest_reader *reader, uint8_t *head, size_t *n) {
@@ -211,9 +214,10 @@ mn_status ingest_format_detect(const char *path, ingest_format *format) {
     mn_status status = read_head(&reader, head, &n);
     if (status == MN_OK) {
         bool compressed = is_compressed(head, n);
-        if (compressed)
-            decompressed_head(&reader, head, &n);
+        if (compressed && decompressed_head(&reader, head, &n) != MN_OK)
+            n = 0;
         *format = ingest__detect(head, n, path, compressed);
+        mn_error_clear();
     }
     free(head);
     return status;
@@ -242,6 +246,13 @@ mn_status ingest__skip(ingest_reader *reader, mn_status status, const char *reas
     if (location != NULL && location[0] != '\0')
         return mn_error(status, "%s: %s: %s; %s", reader->path, location, what, tail);
     return mn_error(status, "%s: %s; %s", reader->path, what, tail);
+}
+
+mn_status ingest__empty_file(ingest_reader *reader) {
+    mn_status status =
+        ingest__skip(reader, MN_ERR_FORMAT, "empty_file", NULL, "no data after decompression");
+    reader->stop_after_error = true;
+    return status;
 }
 
 void ingest__count_skip(ingest_reader *reader, const char *key) {
@@ -423,14 +434,26 @@ static mn_status open_common(ingest_reader **out, const char *path, const void *
             status,
             set_failed(reader, MN_ERR_FORMAT, "empty_file", "%s: empty file; skipped", path), fail);
     } else {
+        mn_status decompressed = MN_OK;
         if (reader->format == INGEST_FORMAT_AUTO) {
             bool compressed = is_compressed(head, n);
             if (compressed)
-                decompressed_head(reader, head, &n);
+                decompressed = decompressed_head(reader, head, &n);
             reader->format = ingest__detect(head, n, path, compressed);
+            if (compressed && decompressed == MN_OK && n == 0)
+                reader->format = INGEST_FORMAT_TEXT; /* its reader reports "empty_file" */
         }
         reader->backend = backend_of(reader->format);
-        if (reader->backend == NULL) {
+        if (reader->backend == NULL && decompressed != MN_OK) {
+            char message[1024];
+            snprintf(message, sizeof message, "%s", mn_error_message());
+            MN_GOTO_IF_ERROR(status,
+                             set_failed(reader, MN_ERR_CORRUPT, "corrupt_stream",
+                                        "%s: looks compressed but cannot be decompressed (%s); "
+                                        "the file is skipped",
+                                        path, message),
+                             fail);
+        } else if (reader->backend == NULL) {
             MN_GOTO_IF_ERROR(status,
                              set_failed(reader, MN_ERR_FORMAT, "unknown_format",
                                         "%s: not a format mnemo reads (jsonl, parquet, tar/zip, "

@@ -83,6 +83,10 @@ mn_status ingest__skip(ingest_reader *reader, mn_status status, const char *reas
                        const char *location, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Reports a file whose content is empty after decompression ("empty_file"); the reader
+ * ends at the next call. */
+mn_status ingest__empty_file(ingest_reader *reader);
+
 /* Counts a record passed over on purpose (not an error) under `key` (a static string). */
 void ingest__count_skip(ingest_reader *reader, const char *key);
 

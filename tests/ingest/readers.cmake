@@ -26,5 +26,14 @@ function(mnemo_readers_fuzz kind)
                           SECONDS 5)
 endfunction()
 mnemo_readers_fuzz(jsonl)
+mnemo_readers_fuzz(warc)
+mnemo_readers_fuzz(html)
+mnemo_readers_fuzz(parquet)
 mnemo_add_cunit_test(test_ingest_archive SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ingest_archive.c
                      LIBS mnemo_readers_test_util)
+mnemo_add_cunit_test(test_ingest_html SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ingest_html.c
+                     LIBS mnemo_readers_test_util PkgConfig::JANSSON)
+mnemo_add_cunit_test(test_ingest_warc SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ingest_warc.c
+                     LIBS mnemo_readers_test_util PkgConfig::JANSSON)
+mnemo_add_cunit_test(test_ingest_parquet SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ingest_parquet.c
+                     LIBS mnemo_readers_test_util PkgConfig::JANSSON)

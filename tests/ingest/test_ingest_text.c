@@ -205,12 +205,42 @@ static void test_unknown_binary_content_is_skipped_with_a_hint(void) {
     MN_ASSERT_TRUE(strstr(r.errors[0].message, "--format") != NULL);
     rt_free(&r);
 
+    /* Compressed, by its magic bytes, but undecodable from the start, without a telling name. */
+    MN_ASSERT_FATAL(rt_sh("printf '\\037\\213\\010\\000\\000\\000\\000\\000\\000"
+                          "\\003not deflate data at all' > blob"));
+    MN_ASSERT_FATAL(rt_read(mn_test_path("blob"), NULL, &r));
+    MN_ASSERT_EQ_INT(r.n_docs, 0);
+    MN_ASSERT_EQ_INT(r.n_errors, 1);
+    MN_ASSERT_EQ_STR(r.errors[0].reason, "corrupt_stream");
+    MN_ASSERT_TRUE(strstr(r.errors[0].message, "blob: looks compressed but cannot be "
+                                               "decompressed") != NULL);
+    rt_free(&r);
+
     /* Forced to text, the same bytes are one document. */
     ingest_reader_options options = {.format = INGEST_FORMAT_TEXT};
     MN_ASSERT_FATAL(rt_read_memory(binary, sizeof binary - 1, "prog", &options, &r));
     MN_ASSERT_EQ_INT(r.n_docs, 1);
     MN_ASSERT_EQ_INT(r.docs[0].text_len, sizeof binary - 1);
     rt_free(&r);
+}
+
+/* A compressed file that holds nothing is one "empty_file", whichever reader gets it. */
+static void test_a_compressed_empty_file_is_reported_once_by_every_reader(void) {
+    MN_ASSERT_FATAL(rt_sh(": | xz --format=lzma > empty.lzma && : | zstd -q > empty.zst"));
+    const ingest_format formats[] = {INGEST_FORMAT_AUTO, INGEST_FORMAT_TEXT, INGEST_FORMAT_JSONL,
+                                     INGEST_FORMAT_WARC};
+    const char *names[] = {"empty.lzma", "empty.zst"};
+    for (int n = 0; n < 2; n++) {
+        for (int i = 0; i < 4; i++) {
+            ingest_reader_options options = {.format = formats[i], .split_line = "%"};
+            rt_result r;
+            MN_ASSERT_FATAL(rt_read(mn_test_path(names[n]), &options, &r));
+            MN_ASSERT_EQ_INT(r.n_docs, 0);
+            MN_ASSERT_EQ_INT(r.n_errors, 1);
+            MN_ASSERT_EQ_STR(r.errors[0].reason, "empty_file");
+            rt_free(&r);
+        }
+    }
 }
 
 static void test_format_names_round_trip(void) {
@@ -238,6 +268,8 @@ static const mn_test_case cases[] = {
      test_formats_are_detected_by_magic_bytes_then_name_then_content},
     {"unknown binary content is skipped with a hint",
      test_unknown_binary_content_is_skipped_with_a_hint},
+    {"a compressed empty file is reported once by every reader",
+     test_a_compressed_empty_file_is_reported_once_by_every_reader},
     {"format names round-trip", test_format_names_round_trip},
     {0}};
 static const mn_test_suite suites[] = {{"ingest_text", cases}, {0}};
