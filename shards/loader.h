@@ -17,8 +17,19 @@
  *   positions 64k+63 hold LMK. Targets at LMK positions are -1 (no loss), and the last
  *   text token of a chunk has as target the first text token of the next chunk (not LMK).
  * - Targets are int32 with -1 meaning "ignored"; inputs are int32 token ids.
- * - The cursor (the next step and micro-step) is stored in checkpoints; loader_seek to it
+ * - The cursor (the next step and micro-step) is stored in checkpoints; restoring it
  *   continues with exactly the samples an uninterrupted run would have seen.
+ *
+ * IMPLEMENTATION (shards/loader_internal.h has the exact index arithmetic; docs/shard.md
+ * the user's view):
+ * - Samples stay inside one manifest entry (entry k's sample i = its text tokens
+ *   [i*S, i*S + S + 1), S = T minus the landmark positions); an entry's last < S tokens are
+ *   unused. Document-aligned samples never cross a document; the last one of a document is
+ *   padded (input EOS, target -1).
+ * - Rank r's micro-step m of step s, row b, is global position s*G + (m*world + r)*B + b.
+ * - An entry of weight w draws round(w * samples) samples per epoch (mixtures).
+ * - The permutation is a seeded Feistel network: O(1) memory for any dataset size.
+ * - At open, every shard's tokenizer hash, counts and size are checked against its entry.
  */
 #ifndef MNEMO_SHARDS_LOADER_H
 #define MNEMO_SHARDS_LOADER_H
@@ -59,8 +70,20 @@ mn_status loader_open(loader **loader, const loader_options *options);
 mn_status loader_next(loader *loader, loader_batch *batch);
 /* Samples in one epoch of the dataset (for ETA and epoch accounting). */
 uint64_t loader_samples_per_epoch(const loader *loader);
-/* The cursor as bytes (free()) / restore it; a cursor from another dataset, T or world
- * size is refused with a message saying what differs. */
+
+/* What this rank's loader has done so far (for logs and benchmarks). */
+typedef struct loader_stats {
+    uint64_t micro_batches;  /* delivered by loader_next */
+    uint64_t blocks_decoded; /* blocks this rank decompressed (its cache's misses) */
+    uint64_t tokens_decoded; /* ids in those blocks */
+    double wait_seconds;     /* time loader_next waited for the prefetch thread */
+} loader_stats;
+void loader_get_stats(loader *loader, loader_stats *stats);
+/* The cursor as bytes (free(); 80 bytes, checksummed) / restore it. A cursor from another
+ * dataset (shards, ranges, weights), T, seed, order or landmark setting is refused with a
+ * message saying what differs. One from another world size, accumulation or micro-batch is
+ * accepted only when the global batch G is the same and it sits on a step boundary (the
+ * data is then identical); otherwise it is refused too. */
 mn_status loader_save_cursor(const loader *loader, uint8_t **data, size_t *len);
 mn_status loader_restore_cursor(loader *loader, const uint8_t *data, size_t len);
 void loader_close(loader *loader);

@@ -1,8 +1,14 @@
 #include "shards/mtok.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+/* For ZSTD_d_forceIgnoreChecksum (stable since zstd 1.4.7; Debian 12 ships 1.5.4). */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "common/hash.h"
 #include "common/io.h"
@@ -332,7 +338,13 @@ struct shard_reader {
     int zstd_level;
     size_t footer_bytes;
     shard_block_info *blocks;
-    uint64_t *document_start; /* documents + 1 entries: the first token of each document */
+    size_t footer_start;
+    /* The first token of each document (documents + 1 entries), built on first use from the
+     * footer: a loader over packed samples never needs it, and it is the only part of a
+     * reader that grows with the number of documents (8 bytes each). */
+    uint64_t *document_start;
+    int index_ready; /* read with acquire, set with release after document_start is built */
+    pthread_mutex_t index_lock;
     char *created_by, *source;
 };
 
@@ -351,6 +363,16 @@ mn_status shard_decoder_create(shard_decoder **decoder) {
         free(*decoder);
         *decoder = NULL;
         return mn_error(MN_ERR_NOMEM, "cannot create a zstd decompression context");
+    }
+    /* A frame's content checksum is the low 32 bits of XXH64(content, 0); the footer holds
+     * all 64 bits of the same hash and decode_block checks them, so zstd need not compute it
+     * a second time (docs/decisions.md). */
+    size_t rc =
+        ZSTD_DCtx_setParameter((*decoder)->dctx, ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum);
+    if (ZSTD_isError(rc)) {
+        shard_decoder_free(*decoder);
+        *decoder = NULL;
+        return mn_error(MN_ERR_EXTERNAL, "zstd: %s", ZSTD_getErrorName(rc));
     }
     return MN_OK;
 }
@@ -395,13 +417,11 @@ static mn_status load_footer(shard_reader *r, const Mnemo__ShardFooter *f, size_
     r->zstd_level = f->zstd_level;
     r->created_by = mn_strdup(f->created_by ? f->created_by : "");
     r->source = mn_strdup(f->source ? f->source : "");
-    r->document_start = mn_alloc_array(f->n_document_lengths + 1, sizeof *r->document_start);
     r->blocks = mn_alloc_array(f->n_blocks ? f->n_blocks : 1, sizeof *r->blocks);
-    if (!r->created_by || !r->source || !r->document_start || !r->blocks)
+    if (!r->created_by || !r->source || !r->blocks)
         return MN_ERR_NOMEM;
 
     uint64_t sum = 0;
-    r->document_start[0] = 0;
     for (size_t d = 0; d < f->n_document_lengths; d++) {
         uint64_t length = f->document_lengths[d];
         MN_RETURN_ERROR_IF(length == 0, MN_ERR_CORRUPT,
@@ -413,13 +433,16 @@ static mn_status load_footer(shard_reader *r, const Mnemo__ShardFooter *f, size_
                            "document lengths add up to more than the %llu tokens of the "
                            "shard; " DAMAGED_FIX,
                            (unsigned long long)f->total_tokens);
-        r->document_start[d + 1] = sum;
     }
     MN_RETURN_ERROR_IF(sum != f->total_tokens, MN_ERR_CORRUPT,
                        "document lengths add up to %llu tokens, the footer says %llu; " DAMAGED_FIX,
                        (unsigned long long)sum, (unsigned long long)f->total_tokens);
 
-    uint64_t offset = SHARD_HEADER_BYTES, first_token = 0, document = 0;
+    /* `document` holds the block's first token: it starts at `document_begin` and the next
+     * one at `document_end`, walked along with the blocks. */
+    uint64_t offset = SHARD_HEADER_BYTES, first_token = 0, document = 0, document_end = 0;
+    if (f->n_document_lengths > 0)
+        document_end = f->document_lengths[0];
     for (size_t i = 0; i < f->n_blocks; i++) {
         const Mnemo__ShardBlock *b = f->blocks[i];
         MN_RETURN_ERROR_IF(b->offset != offset, MN_ERR_CORRUPT,
@@ -441,8 +464,8 @@ static mn_status load_footer(shard_reader *r, const Mnemo__ShardFooter *f, size_
                            "shard; " DAMAGED_FIX,
                            i, (unsigned long long)r->tokens);
         /* The document holding this block's first token. */
-        while (document < r->documents && r->document_start[document + 1] <= first_token)
-            document++;
+        while (document + 1 < r->documents && document_end <= first_token)
+            document_end += f->document_lengths[++document];
         MN_RETURN_ERROR_IF(b->first_document != document, MN_ERR_CORRUPT,
                            "block %zu: footer says its first token belongs to document %llu, "
                            "the document lengths say %llu; " DAMAGED_FIX,
@@ -507,6 +530,7 @@ static mn_status reader_validate(shard_reader *r) {
                                         (size_t)footer_len, SHARD_MAX_FOOTER_BYTES, "footer",
                                         &message));
     r->footer_bytes = (size_t)footer_len;
+    r->footer_start = footer_start;
     mn_status status = load_footer(r, (const Mnemo__ShardFooter *)message, footer_start);
     protobuf_c_message_free_unpacked(message, NULL);
     return status;
@@ -528,8 +552,10 @@ mn_status shard_reader_open(shard_reader **reader, const char *path) {
     shard_reader *r = mn_calloc(1, sizeof *r);
     if (r == NULL)
         return MN_ERR_NOMEM;
+    pthread_mutex_init(&r->index_lock, NULL);
     r->path = mn_strdup(path);
     if (r->path == NULL) {
+        pthread_mutex_destroy(&r->index_lock);
         free(r);
         return MN_ERR_NOMEM;
     }
@@ -549,8 +575,10 @@ mn_status shard_reader_open_memory(shard_reader **reader, const void *data, size
     shard_reader *r = mn_calloc(1, sizeof *r);
     if (r == NULL)
         return MN_ERR_NOMEM;
+    pthread_mutex_init(&r->index_lock, NULL);
     r->path = mn_strdup(name);
     if (r->path == NULL) {
+        pthread_mutex_destroy(&r->index_lock);
         free(r);
         return MN_ERR_NOMEM;
     }
@@ -565,6 +593,7 @@ void shard_reader_close(shard_reader *r) {
     mn_unmap_file(&r->map);
     free(r->blocks);
     free(r->document_start);
+    pthread_mutex_destroy(&r->index_lock);
     free(r->created_by);
     free(r->source);
     free(r->path);
@@ -641,6 +670,34 @@ uint64_t shard_reader_block_of_token(const shard_reader *r, uint64_t token) {
     return lo;
 }
 
+/* Widens little-endian uint16 ids to uint32 and returns the largest: the one pass over a
+ * decoded block besides its checksum, so it is vectorised by hand (SSE2 is part of x86-64;
+ * SSE2 has no unsigned 16-bit max, hence the sign flip). */
+static uint32_t widen_u16(const uint8_t *src, uint32_t *out, size_t n) {
+    size_t i = 0;
+    uint32_t largest = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128(), flip = _mm_set1_epi16((short)0x8000);
+    __m128i vmax = _mm_set1_epi16((short)0x8000); /* 0 after the flip */
+    for (; i + 8 <= n; i += 8) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(src + 2 * i));
+        _mm_storeu_si128((__m128i *)(out + i), _mm_unpacklo_epi16(v, zero));
+        _mm_storeu_si128((__m128i *)(out + i + 4), _mm_unpackhi_epi16(v, zero));
+        vmax = _mm_max_epi16(vmax, _mm_xor_si128(v, flip));
+    }
+    uint16_t lanes[8];
+    _mm_storeu_si128((__m128i *)lanes, _mm_xor_si128(vmax, flip));
+    for (int k = 0; k < 8; k++)
+        largest = lanes[k] > largest ? lanes[k] : largest;
+#endif
+    for (; i < n; i++) {
+        uint32_t id = (uint32_t)src[2 * i] | (uint32_t)src[2 * i + 1] << 8;
+        out[i] = id;
+        largest = id > largest ? id : largest;
+    }
+    return largest;
+}
+
 static mn_status block_fail(const shard_reader *r, uint64_t block, const char *what) {
     const shard_block_info *b = &r->blocks[block];
     return mn_error(MN_ERR_CORRUPT,
@@ -703,13 +760,7 @@ mn_status shard_reader_decode_block(const shard_reader *r, shard_decoder *decode
     size_t count = (size_t)b->tokens;
     uint32_t max_id = 0;
     if (r->width == 2) {
-        const uint16_t *ids = (const uint16_t *)bytes;
-        uint16_t m = 0;
-        for (size_t i = 0; i < count; i++) {
-            out[i] = ids[i];
-            m = ids[i] > m ? ids[i] : m;
-        }
-        max_id = m;
+        max_id = widen_u16(bytes, out, count);
     } else {
         for (size_t i = 0; i < count; i++)
             max_id = out[i] > max_id ? out[i] : max_id;
@@ -773,8 +824,77 @@ mn_status shard_reader_read_tokens(const shard_reader *r, uint64_t begin, uint64
     return status;
 }
 
+/* The footer's document lengths, unpacked again (they were checked at open). */
+static mn_status unpack_lengths(const shard_reader *r, Mnemo__ShardFooter **footer) {
+    ProtobufCMessage *message = NULL;
+    MN_FORWARD_IF_ERROR_CTX(mn_proto_unpack(&mnemo__shard_footer__descriptor,
+                                            r->data + r->footer_start, r->footer_bytes,
+                                            SHARD_MAX_FOOTER_BYTES, "footer", &message),
+                            "shard %s", r->path);
+    *footer = (Mnemo__ShardFooter *)message;
+    MN_RETURN_ERROR_IF((*footer)->n_document_lengths != r->documents, MN_ERR_CORRUPT,
+                       "shard %s: the footer changed while the shard was open", r->path);
+    return MN_OK;
+}
+
+/* Builds document_start once; safe when several threads ask at the same time. */
+static mn_status ensure_document_index(const shard_reader *cr) {
+    shard_reader *r = (shard_reader *)cr; /* a cache: the reader's contents do not change */
+    if (__atomic_load_n(&r->index_ready, __ATOMIC_ACQUIRE))
+        return MN_OK;
+    pthread_mutex_lock(&r->index_lock);
+    mn_status status = MN_OK;
+    if (!r->index_ready) {
+        Mnemo__ShardFooter *footer = NULL;
+        status = unpack_lengths(r, &footer);
+        uint64_t *start = NULL;
+        if (status == MN_OK &&
+            (start = mn_alloc_array((size_t)r->documents + 1, sizeof *start)) == NULL)
+            status = MN_ERR_NOMEM;
+        if (status == MN_OK) {
+            start[0] = 0;
+            for (uint64_t d = 0; d < r->documents; d++)
+                start[d + 1] = start[d] + footer->document_lengths[d];
+            r->document_start = start;
+            __atomic_store_n(&r->index_ready, 1, __ATOMIC_RELEASE);
+        }
+        if (footer != NULL)
+            protobuf_c_message_free_unpacked(&footer->base, NULL);
+    }
+    pthread_mutex_unlock(&r->index_lock);
+    return status;
+}
+
+mn_status shard_reader_document_span(const shard_reader *r, uint64_t first, uint64_t end,
+                                     uint64_t *token_begin, uint64_t *token_end) {
+    MN_RETURN_ERROR_IF(first > end || end > r->documents, MN_ERR_ARG,
+                       "shard %s has %llu documents, not [%llu, %llu)", r->path,
+                       (unsigned long long)r->documents, (unsigned long long)first,
+                       (unsigned long long)end);
+    if (__atomic_load_n(&r->index_ready, __ATOMIC_ACQUIRE)) {
+        *token_begin = r->document_start[first];
+        *token_end = r->document_start[end];
+        return MN_OK;
+    }
+    /* Summed from the footer without keeping an index. */
+    Mnemo__ShardFooter *footer;
+    MN_FORWARD_IF_ERROR(unpack_lengths(r, &footer));
+    uint64_t sum = 0;
+    for (uint64_t d = 0; d < end; d++) {
+        if (d == first)
+            *token_begin = sum;
+        sum += footer->document_lengths[d];
+    }
+    if (first == end)
+        *token_begin = sum;
+    *token_end = sum;
+    protobuf_c_message_free_unpacked(&footer->base, NULL);
+    return MN_OK;
+}
+
 mn_status shard_reader_document(const shard_reader *r, uint64_t doc, uint64_t *begin,
                                 uint64_t *length) {
+    MN_FORWARD_IF_ERROR(ensure_document_index(r));
     MN_RETURN_ERROR_IF(doc >= r->documents, MN_ERR_ARG,
                        "shard %s has %llu documents, no document %llu", r->path,
                        (unsigned long long)r->documents, (unsigned long long)doc);
@@ -798,6 +918,8 @@ mn_status shard_verify(const char *path, uint64_t expect_tokenizer, shard_info *
                           (unsigned long long)expect_tokenizer);
     shard_decoder *decoder = NULL;
     uint32_t *ids = NULL;
+    if (status == MN_OK)
+        status = ensure_document_index(r);
     if (status == MN_OK)
         status = shard_decoder_create(&decoder);
     if (status == MN_OK && r->n_blocks > 0 &&

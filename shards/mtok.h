@@ -29,9 +29,10 @@
  * SHARD_MAX_BLOCK_TOKENS; sum of token counts == total_tokens; every document length >= 1,
  * their count == total_documents and their sum == total_tokens; each block's
  * first_document equal to the document that holds its first token. When a block is read:
- * the frame's declared content size and its exact compressed size, zstd's content
- * checksum, the block's xxh64, and every id < vocab_size. shard_verify adds EOS exactly at
- * every document end and the whole file's xxh64.
+ * the frame's declared content size and its exact compressed size, the block's xxh64 (the
+ * full 64 bits of the hash whose low 32 bits are zstd's content checksum, which readers
+ * therefore do not check twice), and every id < vocab_size. shard_verify adds EOS exactly
+ * at every document end and the whole file's xxh64.
  *
  * In memory, token ids are always uint32_t.
  */
@@ -58,7 +59,7 @@ typedef struct shard_writer_options {
 #define SHARD_TRAILER_BYTES  24u
 /* Defaults (docs/benchmarks.md, "Shards", has the measurements behind them). */
 #define SHARD_DEFAULT_ZSTD_LEVEL   3
-#define SHARD_DEFAULT_BLOCK_TOKENS ((uint64_t)65536)
+#define SHARD_DEFAULT_BLOCK_TOKENS ((uint64_t)16384)
 /* Bounds a reader enforces before allocating anything for a shard. */
 #define SHARD_MAX_BLOCK_TOKENS ((uint64_t)1 << 24)
 #define SHARD_MAX_FOOTER_BYTES ((size_t)128 << 20)
@@ -144,7 +145,13 @@ uint64_t shard_reader_block_of_token(const shard_reader *reader, uint64_t token)
 /* Reads tokens [begin, begin + count) across blocks. */
 mn_status shard_reader_read_tokens(const shard_reader *reader, uint64_t begin, uint64_t count,
                                    uint32_t *out);
-/* Token range of document `doc`: [*begin, *begin + *length), EOS included. */
+/* Tokens [*token_begin, *token_end) of documents [first, end) (EOS included), computed from
+ * the footer without building the per-document index when it is not built yet. */
+mn_status shard_reader_document_span(const shard_reader *reader, uint64_t first, uint64_t end,
+                                     uint64_t *token_begin, uint64_t *token_end);
+/* Token range of document `doc`: [*begin, *begin + *length), EOS included. The first call
+ * builds the reader's document index (8 bytes per document), which a reader otherwise does
+ * not keep; thread-safe. */
 mn_status shard_reader_document(const shard_reader *reader, uint64_t doc, uint64_t *begin,
                                 uint64_t *length);
 

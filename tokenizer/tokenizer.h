@@ -55,4 +55,119 @@ mn_status tok_decode(const tok_tokenizer *tokenizer, const uint32_t *ids, size_t
 mn_status tok_token_bytes(const tok_tokenizer *tokenizer, uint32_t id, const uint8_t **bytes,
                           size_t *len);
 
+/* --- Additions by the tokenizer component (beyond the lead's contract) --- */
+
+/* The pre-tokenizers: hand-made scanners equal to tiktoken's `pat_str` of each encoding
+ * (docs/tokenizer.md). Invalid UTF-8 splits as if each maximal invalid subpart (Unicode
+ * Table 3-7; what Python's and WHATWG's decoders replace) were U+FFFD. */
+typedef enum tok_pretokenizer {
+    TOK_PRETOK_GPT2 = 0, /* r50k_base, p50k_base, gpt2 */
+    TOK_PRETOK_CL100K = 1,
+    TOK_PRETOK_O200K = 2,
+    TOK_PRETOK_COUNT
+} tok_pretokenizer;
+
+/* "gpt2" | "cl100k" | "o200k" (also accepts "r50k", "p50k", "cl100k_base", "o200k_base"). */
+mn_status tok_pretokenizer_parse(const char *name, tok_pretokenizer *kind);
+const char *tok_pretokenizer_kind_name(tok_pretokenizer kind);
+/* tiktoken's regular expression for `kind` (for documentation and reference tests). */
+const char *tok_pretokenizer_pattern(tok_pretokenizer kind);
+/* The end of the piece that starts at `pos` (< len) of text[0, len): always > pos. */
+size_t tok_pretokenize_next(tok_pretokenizer kind, const uint8_t *text, size_t len, size_t pos);
+
+/* Special tokens: definition and the sets of tiktoken's encode(allowed, disallowed). */
+typedef struct tok_special_def {
+    const char *text; /* UTF-8, non-empty */
+    uint32_t id;
+    const char *role; /* "eos", "pad", "landmark" or "user" */
+} tok_special_def;
+
+typedef enum tok_special_set_kind {
+    TOK_SPECIAL_SET_NONE = 0, /* no special token */
+    TOK_SPECIAL_SET_ALL = 1,  /* every special token (for `disallowed`: all not allowed) */
+    TOK_SPECIAL_SET_LIST = 2, /* the texts in `texts` */
+} tok_special_set_kind;
+
+typedef struct tok_special_set {
+    tok_special_set_kind kind;
+    const char *const *texts;
+    size_t count;
+} tok_special_set;
+
+/* tiktoken's encode(text, allowed_special, disallowed_special): fails with MN_ERR_ARG naming
+ * the token and its byte offset when the text contains a disallowed special token; allowed
+ * ones become their id; any other special-token text is encoded as ordinary text. Where
+ * several special tokens could start at one offset the longest wins; the earliest start
+ * wins otherwise. tiktoken's defaults are allowed = NONE, disallowed = ALL. */
+mn_status tok_encode_special(const tok_tokenizer *tokenizer, const uint8_t *text, size_t len,
+                             tok_special_set allowed, tok_special_set disallowed, tok_ids *out);
+
+size_t tok_special_count(const tok_tokenizer *tokenizer);
+/* Special token i (< tok_special_count), in id order. */
+tok_special_def tok_special_at(const tok_tokenizer *tokenizer, size_t i);
+/* True when `id` is a special token's id. */
+bool tok_is_special(const tok_tokenizer *tokenizer, uint32_t id);
+/* The tokenizer's name ("cl100k_base", or what training or import gave it). */
+const char *tok_name(const tok_tokenizer *tokenizer);
+/* The id of a byte string that is one ordinary token, or -1. */
+int64_t tok_token_id(const tok_tokenizer *tokenizer, const uint8_t *bytes, size_t len);
+
+/* A reusable encoder for hot loops: keeps a cache of pieces already encoded and scratch
+ * memory. One per thread; the tokenizer must outlive it. */
+typedef struct tok_encoder tok_encoder;
+mn_status tok_encoder_create(tok_encoder **encoder, const tok_tokenizer *tokenizer);
+void tok_encoder_free(tok_encoder *encoder);
+/* Same ids as tok_encode. */
+mn_status tok_encoder_encode(tok_encoder *encoder, const uint8_t *text, size_t len, tok_ids *out);
+
+/* Operation counters of the BPE merge loop, for tests that prove linear time by counting
+ * (process-wide, relaxed atomics; reset with tok_merge_stats_reset). */
+typedef struct tok_merge_stats {
+    uint64_t heap_pushes;
+    uint64_t heap_pops;
+    uint64_t merges;
+    uint64_t scan_steps; /* pair-rank reads of the short-piece loop */
+} tok_merge_stats;
+void tok_merge_stats_reset(void);
+tok_merge_stats tok_merge_stats_get(void);
+
+/* Building, saving, importing and exporting. */
+typedef struct tok_definition {
+    const char *name;
+    const char *pretokenizer; /* "gpt2", "cl100k", "o200k" */
+    uint32_t vocab_size;      /* ids are 0 .. vocab_size-1, special tokens included */
+    /* token_bytes[i], token_lens[i]: the bytes of ordinary token i; length 0 for ids that
+     * are special tokens or unassigned (cl100k_base has such holes). */
+    const uint8_t *const *token_bytes;
+    const size_t *token_lens;
+    const tok_special_def *specials;
+    size_t n_specials;
+    /* Training settings recorded in the file (key/value pairs), may be empty. */
+    const char *const *setting_keys;
+    const char *const *setting_values;
+    size_t n_settings;
+} tok_definition;
+
+/* Validates and builds a tokenizer: every byte 0..255 must be an ordinary token, byte
+ * strings unique, special ids on ids without bytes, special texts unique. */
+mn_status tok_create(tok_tokenizer **tokenizer, const tok_definition *definition);
+/* Writes the *.mtk file atomically. */
+mn_status tok_save(const tok_tokenizer *tokenizer, const char *path);
+/* Training settings stored in the file: count, and key/value i. */
+size_t tok_setting_count(const tok_tokenizer *tokenizer);
+void tok_setting_at(const tok_tokenizer *tokenizer, size_t i, const char **key, const char **value);
+
+/* Imports tiktoken ranks: a `.tiktoken` file ("BASE64 RANK" per line; `pretokenizer` and
+ * the special tokens must then be given: pass `specials`) or an encoder JSON of the npm
+ * `tiktoken` package (encoders/NAME.json: pat_str, special_tokens, bpe_ranks), whose
+ * pat_str must be one of the three known patterns. `pretokenizer` may be NULL for JSON.
+ * <|endoftext|> gets the role "eos". */
+mn_status tok_import_tiktoken(tok_tokenizer **tokenizer, const char *path, const char *name,
+                              const char *pretokenizer, const tok_special_def *specials,
+                              size_t n_specials);
+/* Imports a Hugging Face tokenizer.json with a byte-level BPE model. */
+mn_status tok_import_hf(tok_tokenizer **tokenizer, const char *path);
+/* Exports a Hugging Face tokenizer.json (byte-level BPE, GPT-2's byte-to-unicode map). */
+mn_status tok_export_hf(const tok_tokenizer *tokenizer, const char *path);
+
 #endif

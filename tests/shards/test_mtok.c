@@ -1,5 +1,6 @@
 /* Token shards (*.mtok): round trips (uint16, uint32), random access, independent blocks,
  * refusals, and every kind of damage reported with the shard, the block and the fix. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -497,7 +498,105 @@ static void test_truncated_and_foreign(void) {
     corpus_free(&c);
 }
 
+/* Ids with the high bit set go through the vectorised widening; an id at or above the
+ * vocabulary is caught wherever it sits in the block. */
+static void test_large_ids_and_vocabulary_check(void) {
+    const char *path = mn_test_path("high-ids.mtok");
+    shard_writer_options o = {.vocab_size = 65536, .eos_id = 0, .block_tokens = 37};
+    shard_writer *w;
+    MN_ASSERT_OK_FATAL(shard_writer_open(&w, path, &o));
+    uint32_t ids[29];
+    for (int i = 0; i < 29; i++)
+        ids[i] = i == 17 ? 65535u : (uint32_t)(32768 + i * 7);
+    MN_ASSERT_OK(shard_writer_append_document(w, ids, 29));
+    MN_ASSERT_OK(shard_writer_append_document(w, ids + 3, 5));
+    MN_ASSERT_OK(shard_writer_close(w, NULL));
+    shard_reader *r;
+    MN_ASSERT_OK_FATAL(shard_reader_open(&r, path));
+    uint32_t out[37];
+    MN_ASSERT_OK(shard_reader_read_block(r, 0, out));
+    MN_ASSERT_EQ_MEM(out, ids, sizeof ids);
+    MN_ASSERT_EQ_U64(out[29], 0);
+    MN_ASSERT_EQ_U64(out[30], ids[3]);
+    shard_reader_close(r);
+    MN_ASSERT_OK(shard_verify(path, 0, NULL));
+
+    /* the same blocks under a footer that claims 40,000 ids */
+    image im = load_image(path);
+    ProtobufCMessage *message;
+    MN_ASSERT_OK_FATAL(mn_proto_unpack(&mnemo__shard_footer__descriptor, im.data + im.footer_start,
+                                       im.footer_len, 1 << 20, "test", &message));
+    ((Mnemo__ShardFooter *)message)->vocab_size = 40000;
+    write_with_footer(path, &im, (Mnemo__ShardFooter *)message);
+    protobuf_c_message_free_unpacked(message, NULL);
+    MN_ASSERT_OK_FATAL(shard_reader_open(&r, path));
+    MN_ASSERT_STATUS(shard_reader_read_block(r, 0, out), MN_ERR_CORRUPT);
+    MN_ASSERT_ERROR_CONTAINS(
+        "token 17 of the block is id 65535, not below the vocabulary size 40000");
+    shard_reader_close(r);
+    free(im.data);
+}
+
+typedef struct span_job {
+    const shard_reader *reader;
+    const corpus *c;
+    uint64_t wrong;
+} span_job;
+
+static void *document_lookups(void *arg) {
+    span_job *job = arg;
+    for (size_t d = 0; d < job->c->n_docs; d++) {
+        uint64_t begin, length;
+        if (shard_reader_document(job->reader, d, &begin, &length) != MN_OK ||
+            begin != job->c->starts[d] || length != job->c->starts[d + 1] - job->c->starts[d])
+            job->wrong++;
+    }
+    return NULL;
+}
+
+/* Spans summed from the footer equal the document index; the index, built lazily, is built
+ * once even when several threads ask for it together. */
+static void test_document_spans(void) {
+    const char *path = mn_test_path("spans.mtok");
+    shard_info info;
+    corpus c = write_shard(path, 50257, 120, 90, 64, 23, &info);
+    shard_reader *r;
+    MN_ASSERT_OK_FATAL(shard_reader_open(&r, path));
+    uint64_t spans[4][2] = {{0, 120}, {5, 6}, {17, 17}, {40, 119}};
+    uint64_t before[4][2];
+    for (int k = 0; k < 4; k++)
+        MN_ASSERT_OK(
+            shard_reader_document_span(r, spans[k][0], spans[k][1], &before[k][0], &before[k][1]));
+    pthread_t threads[4];
+    span_job jobs[4];
+    for (int k = 0; k < 4; k++) {
+        jobs[k] = (span_job){r, &c, 0};
+        pthread_create(&threads[k], NULL, document_lookups, &jobs[k]);
+    }
+    uint64_t wrong = 0;
+    for (int k = 0; k < 4; k++) {
+        pthread_join(threads[k], NULL);
+        wrong += jobs[k].wrong;
+    }
+    MN_ASSERT_EQ_U64(wrong, 0);
+    for (int k = 0; k < 4; k++) {
+        uint64_t begin, end;
+        MN_ASSERT_OK(shard_reader_document_span(r, spans[k][0], spans[k][1], &begin, &end));
+        MN_ASSERT_EQ_U64(begin, c.starts[spans[k][0]]);
+        MN_ASSERT_EQ_U64(end, c.starts[spans[k][1]]);
+        MN_ASSERT_EQ_U64(before[k][0], begin);
+        MN_ASSERT_EQ_U64(before[k][1], end);
+    }
+    uint64_t begin, end;
+    MN_ASSERT_STATUS(shard_reader_document_span(r, 3, 121, &begin, &end), MN_ERR_ARG);
+    shard_reader_close(r);
+    corpus_free(&c);
+}
+
 static const mn_test_case mtok_cases[] = {
+    {"document spans from the footer equal the lazily built document index", test_document_spans},
+    {"ids with the high bit set read back; ids over the vocabulary are caught",
+     test_large_ids_and_vocabulary_check},
     {"uint16 shards read back exactly (blocks, tokens, documents, footer)", test_round_trip_u16},
     {"uint32 shards read back exactly", test_round_trip_u32},
     {"random token ranges read across blocks; any block decodes alone", test_random_access},
