@@ -54,6 +54,7 @@ for mode in "exact,url" "exact,url,fuzzy"; do
         out="$work/out"
         rm -rf "$out"
         read -r w c < <(measure "$mpiexec" -np "$ranks" "$ingest" -q -o "$out" --dedup "$mode" \
+            --shard-size 16M \
             "$corpus")
         [ -f "$out/manifest.pb" ] || { echo "the run did not complete" >&2; exit 1; }
         wall["$mode/$ranks"]=$w
