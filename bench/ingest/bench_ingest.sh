@@ -32,7 +32,8 @@ mb=$(calc "$uncompressed / 1000000")
 # measure COMMAND...: runs COMMAND, prints "wall_seconds cpu_seconds" (cpu: user + system of
 # the command and all its children, e.g. every rank under mpirun)
 measure() {
-    /usr/bin/time -o "$work/time.txt" -f "%e %U %S" "$@" >/dev/null 2>"$work/run.log" ||
+    local TIMEFORMAT="%R %U %S" # bash's own `time`: no /usr/bin/time needed
+    { time "$@" >/dev/null 2>"$work/run.log"; } 2>"$work/time.txt" ||
         { tail -5 "$work/run.log" >&2; exit 1; }
     awk '{printf "%.3f %.3f\n", $1, $2 + $3}' "$work/time.txt"
 }
