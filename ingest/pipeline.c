@@ -154,7 +154,21 @@ static mn_status discover_inputs(pipe_state *st) {
         ingest_inputs_options options = {.include = c->include, .n_include = c->n_include};
         status = ingest_inputs_collect(c->inputs, c->n_inputs, &options, &list);
         mn_buf buf = {0};
+        /* The output folder may sit inside an input folder ("-o data/docs data/"): its
+         * files are never inputs, or a relaunch would read the shards of the last run. */
+        char *out_real = realpath(c->output_dir, NULL);
+        size_t out_len = out_real ? strlen(out_real) : 0, left_out = 0;
         for (size_t i = 0; status == MN_OK && i < list.count; i++) {
+            if (out_real != NULL) {
+                char *in_real = realpath(list.items[i].path, NULL);
+                bool inside = in_real != NULL && strncmp(in_real, out_real, out_len) == 0 &&
+                              in_real[out_len] == '/';
+                free(in_real);
+                if (inside) {
+                    left_out++;
+                    continue;
+                }
+            }
             struct stat sb;
             if (stat(list.items[i].path, &sb) != 0) {
                 status =
@@ -179,7 +193,10 @@ static mn_status discover_inputs(pipe_state *st) {
             if (status == MN_OK)
                 status = mn_buf_append(&buf, list.items[i].path, len);
         }
-        if (status == MN_OK && list.count == 0)
+        if (left_out > 0)
+            mn_warn("%zu files inside the output folder %s are not inputs", left_out, out_real);
+        free(out_real);
+        if (status == MN_OK && buf.len == 0)
             status = mn_error(MN_ERR_NOT_FOUND, "the inputs name no files to ingest");
         ingest_inputs_free(&list);
         packed = buf.data;

@@ -67,5 +67,12 @@ PY
 # Another dataset in the same output is refused, and --overwrite replaces it.
 expect 1 "add --overwrite" "$bin" -o "$tmp/out" --dedup none "$corpus"
 expect 0 "exact +off" "$bin" -o "$tmp/out" --dedup none --overwrite "$corpus"
+# An output folder inside the input folder: its files are never read as inputs, so the
+# relaunch finds the same inputs and the dataset complete.
+mkdir -p "$tmp/nest"
+cp "$tmp"/corpus/part-*.jsonl "$tmp/nest/"
+expect 0 "removed by filters" "$bin" -o "$tmp/nest/docs" "$tmp/nest"
+expect 0 "are not inputs.*|nothing to do" "$bin" -o "$tmp/nest/docs" "$tmp/nest"
+expect 0 "nothing to do" "$bin" -o "$tmp/nest/docs" "$tmp/nest"
 rm -rf "$tmp"
 echo PASS
