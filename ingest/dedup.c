@@ -1,7 +1,9 @@
 #include "ingest/dedup.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/mem.h"
@@ -16,16 +18,19 @@ typedef struct stage_ctx {
     ingest_dedup_input *inputs;
     size_t n_inputs;
     int stage, rank, world;
+    bool have_flags; /* flags files exist (an earlier stage of this run wrote them) */
     /* producing keys from the owned inputs */
     size_t input;
     ingest_keys_reader *keys;
+    FILE *flags_in; /* the current input's flags, or NULL: all kept */
     uint64_t index;
     uint64_t pairs;
     ingest_sorter *sorter;
     /* walking the sorted pairs */
     bool have_group;
     ingest_pair group; /* first (smallest id) of the current group of equal keys */
-    /* results */
+    /* removals received for owned documents, sorted by id, merged into the flags files */
+    ingest_sorter *removals;
     uint64_t removed;
     /* fuzzy: rank 0's union-find over global ids (absent = its own root) */
     mn_map64 parent;
@@ -39,6 +44,26 @@ static int key_owner(uint64_t key, int world) {
 
 /* --- stage input: keys of the surviving documents of owned inputs --------------------- */
 
+static mn_status open_input(stage_ctx *c) {
+    const ingest_dedup_input *in = &c->inputs[c->input];
+    MN_FORWARD_IF_ERROR(ingest_keys_open(&c->keys, in->keys_path, c->cfg->bands, in->kept));
+    c->index = 0;
+    if (c->have_flags) {
+        c->flags_in = fopen(in->flags_path, "rb");
+        if (c->flags_in == NULL)
+            return mn_error_errno(MN_ERR_IO, "cannot read work file %s", in->flags_path);
+    }
+    return MN_OK;
+}
+
+static void close_input(stage_ctx *c) {
+    ingest_keys_close(c->keys);
+    c->keys = NULL;
+    if (c->flags_in)
+        fclose(c->flags_in);
+    c->flags_in = NULL;
+}
+
 static mn_status produce_keys(void *vctx, ingest_exchange *ex, bool *more) {
     stage_ctx *c = vctx;
     *more = true;
@@ -51,21 +76,21 @@ static mn_status produce_keys(void *vctx, ingest_exchange *ex, bool *more) {
                 *more = false;
                 return MN_OK;
             }
-            const ingest_dedup_input *in = &c->inputs[c->input];
-            MN_FORWARD_IF_ERROR(ingest_keys_open(&c->keys, in->keys_path, c->cfg->bands, in->kept));
-            c->index = 0;
+            MN_FORWARD_IF_ERROR(open_input(c));
         }
         ingest_key key;
         bool done;
         MN_FORWARD_IF_ERROR(ingest_keys_next(c->keys, &key, &done));
         if (done) {
-            ingest_keys_close(c->keys);
-            c->keys = NULL;
+            close_input(c);
             c->input++;
             continue;
         }
         uint64_t index = c->index++;
-        if (c->inputs[c->input].flags[index] != INGEST_DEDUP_KEPT)
+        int flag = c->flags_in ? getc(c->flags_in) : INGEST_DEDUP_KEPT;
+        MN_RETURN_ERROR_IF(flag == EOF, MN_ERR_CORRUPT, "work file %s ends early",
+                           c->inputs[c->input].flags_path);
+        if (flag != INGEST_DEDUP_KEPT)
             continue;
         ingest_pair pair = {.id = ingest_global_id(c->input, index)};
         if (c->stage == INGEST_DEDUP_EXACT) {
@@ -109,15 +134,65 @@ static mn_status consume_removals(void *vctx, int source, const void *items, siz
     stage_ctx *c = vctx;
     const uint8_t *p = items;
     for (size_t i = 0; i < count; i++) {
-        uint64_t id;
-        memcpy(&id, p + 8 * i, 8);
-        MN_FORWARD_IF_ERROR(check_id(c, id));
-        uint8_t *flag = &c->inputs[ingest_id_input(id)].flags[ingest_id_index(id)];
-        if (*flag == INGEST_DEDUP_KEPT) {
-            *flag = (uint8_t)c->stage;
-            c->removed++;
+        ingest_pair removal = {0};
+        memcpy(&removal.key, p + 8 * i, 8);
+        MN_FORWARD_IF_ERROR(check_id(c, removal.key));
+        MN_FORWARD_IF_ERROR(ingest_sorter_add(c->removals, &removal, 1));
+    }
+    return MN_OK;
+}
+
+/* Rewrites the flags file of every owned input: the old flags (or all kept) merged with the
+ * sorted removals of this stage, sequentially, through NAME.tmp and a rename. */
+static mn_status merge_removals(stage_ctx *c) {
+    MN_FORWARD_IF_ERROR(ingest_sorter_finish(c->removals));
+    ingest_pair next = {0};
+    bool done = false;
+    MN_FORWARD_IF_ERROR(ingest_sorter_next(c->removals, &next, &done));
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        const ingest_dedup_input *in = &c->inputs[i];
+        if (in->owner != c->rank)
+            continue;
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp", in->flags_path);
+        FILE *old = NULL, *out = fopen(tmp, "wb");
+        if (out == NULL)
+            return mn_error_errno(MN_ERR_IO, "cannot create work file %s", tmp);
+        mn_status status = MN_OK;
+        if (c->have_flags && (old = fopen(in->flags_path, "rb")) == NULL)
+            status = mn_error_errno(MN_ERR_IO, "cannot read work file %s", in->flags_path);
+        for (uint64_t index = 0; status == MN_OK && index < in->kept; index++) {
+            int flag = old ? getc(old) : INGEST_DEDUP_KEPT;
+            if (flag == EOF) {
+                status = mn_error(MN_ERR_CORRUPT, "work file %s ends early", in->flags_path);
+                break;
+            }
+            uint64_t id = ingest_global_id(i, index);
+            while (!done && next.key <= id && status == MN_OK) {
+                if (next.key == id && flag == INGEST_DEDUP_KEPT) {
+                    flag = c->stage;
+                    c->removed++;
+                }
+                status = ingest_sorter_next(c->removals, &next, &done);
+            }
+            if (status == MN_OK && putc(flag, out) == EOF)
+                status = mn_error_errno(MN_ERR_IO, "cannot write work file %s", tmp);
+        }
+        if (old)
+            fclose(old);
+        if (fclose(out) != 0 && status == MN_OK)
+            status = mn_error_errno(MN_ERR_IO, "cannot write work file %s", tmp);
+        if (status == MN_OK && rename(tmp, in->flags_path) != 0)
+            status = mn_error_errno(MN_ERR_IO, "cannot rename %s", tmp);
+        if (status != MN_OK) {
+            unlink(tmp);
+            return status;
         }
     }
+    MN_RETURN_ERROR_IF(!done, MN_ERR_CORRUPT,
+                       "deduplication received a removal for document %llx, which rank %d "
+                       "does not hold",
+                       (unsigned long long)next.key, c->rank);
     return MN_OK;
 }
 
@@ -247,16 +322,19 @@ static mn_status produce_nothing(void *vctx, ingest_exchange *ex, bool *more) {
 
 static mn_status run_stage(stage_ctx *c) {
     const ingest_dedup_config *cfg = c->cfg;
-    char dir[4096];
+    char dir[4096], dir2[4096];
     snprintf(dir, sizeof dir, "%s/stage-%d", cfg->spill_dir, c->stage);
-    mn_status status = ingest_sorter_create(&c->sorter, dir, cfg->sort_memory);
+    snprintf(dir2, sizeof dir2, "%s/stage-%d-removals", cfg->spill_dir, c->stage);
+    /* Three quarters of the sort memory for the keys, a quarter for the removals (fewer). */
+    mn_status status = ingest_sorter_create(&c->sorter, dir, cfg->sort_memory / 4 * 3);
+    if (status == MN_OK)
+        status = ingest_sorter_create(&c->removals, dir2, cfg->sort_memory / 4);
     status = mn_mpi_agree(status, cfg->comm);
     if (status != MN_OK)
         return status;
     status = ingest_exchange_run(cfg->comm, sizeof(ingest_pair), cfg->round_bytes, produce_keys,
                                  consume_keys, c);
-    ingest_keys_close(c->keys);
-    c->keys = NULL;
+    close_input(c);
     if (status == MN_OK)
         status = mn_mpi_agree(ingest_sorter_finish(c->sorter), cfg->comm);
     if (status == MN_OK && c->stage != INGEST_DEDUP_FUZZY) {
@@ -270,6 +348,8 @@ static mn_status run_stage(stage_ctx *c) {
                                          c->rank == 0 ? produce_cluster_removals : produce_nothing,
                                          consume_removals, c);
     }
+    if (status == MN_OK)
+        status = mn_mpi_agree(merge_removals(c), cfg->comm);
     return status;
 }
 
@@ -284,6 +364,7 @@ mn_status ingest_dedup_run(const ingest_dedup_config *cfg, ingest_dedup_input *i
                        (unsigned long long)(1ULL << (64 - INGEST_ID_INPUT_SHIFT)));
     const bool enabled[4] = {false, cfg->exact, cfg->url, cfg->fuzzy && cfg->bands > 0};
     uint64_t local[12] = {0}; /* removed[4], pairs[4], clusters, spill runs */
+    bool have_flags = false;
     for (int stage = INGEST_DEDUP_EXACT; stage <= INGEST_DEDUP_FUZZY; stage++) {
         if (!enabled[stage])
             continue;
@@ -292,7 +373,8 @@ mn_status ingest_dedup_run(const ingest_dedup_config *cfg, ingest_dedup_input *i
                        .n_inputs = n_inputs,
                        .stage = stage,
                        .rank = rank,
-                       .world = world};
+                       .world = world,
+                       .have_flags = have_flags};
         double start = mn_now();
         mn_status status = run_stage(&c);
         local[stage] = c.removed;
@@ -304,9 +386,12 @@ mn_status ingest_dedup_run(const ingest_dedup_config *cfg, ingest_dedup_input *i
                 if (c.parent.used[s] && c.parent.values[s] == c.parent.keys[s])
                     local[8]++;
         }
+        local[11] += c.removals ? (uint64_t)ingest_sorter_runs(c.removals) : 0;
         ingest_sorter_free(c.sorter);
+        ingest_sorter_free(c.removals);
         mn_map64_free(&c.parent);
         MN_FORWARD_IF_ERROR(status);
+        have_flags = true;
         static const char *const names[] = {"", "exact", "url", "fuzzy"};
         uint64_t removed = 0;
         MN_MPI_TRY(MPI_Allreduce(&c.removed, &removed, 1, MPI_UINT64_T, MPI_SUM, cfg->comm));

@@ -14,7 +14,12 @@
  *    rank 0; rank 0 merges them with union-find (a root is always the smallest id of its
  *    cluster) and sends every non-root back to its owner to be removed. One survivor per
  *    cluster: its smallest global id.
- * Ranks own inputs (their flags) as assigned by the caller.
+ * Ranks own inputs (their flags) as assigned by the caller. Flags live in files, one byte per
+ * document (0 = kept, else the stage that removed it): a stage reads them sequentially with
+ * the keys, collects the removals it receives in a bounded external sort, and rewrites each
+ * owned input's flags file by a sequential merge. So memory stays within the configured
+ * sort and exchange sizes whatever the corpus size (rank 0's union-find excepted: it holds
+ * the documents that have near-duplicate candidates).
  */
 #ifndef MNEMO_INGEST_DEDUP_H
 #define MNEMO_INGEST_DEDUP_H
@@ -39,10 +44,10 @@ static inline uint64_t ingest_id_index(uint64_t id) {
 }
 
 typedef struct ingest_dedup_input {
-    const char *keys_path; /* owned inputs only */
-    uint64_t kept;         /* documents in the keys file */
-    int owner;             /* rank that holds its flags */
-    uint8_t *flags;        /* owned inputs: `kept` bytes, 0 = alive (INGEST_DEDUP_* otherwise) */
+    const char *keys_path;  /* owned inputs only */
+    const char *flags_path; /* owned inputs only: written by the run (a stale one is replaced) */
+    uint64_t kept;          /* documents in the keys file */
+    int owner;              /* rank that holds its flags */
 } ingest_dedup_input;
 
 typedef struct ingest_dedup_config {
@@ -63,7 +68,7 @@ typedef struct ingest_dedup_stats {
     uint64_t spill_runs; /* sort runs written to disk, all ranks */
 } ingest_dedup_stats;
 
-/* Collective over config->comm. Marks removed documents in the flags of owned inputs. */
+/* Collective over config->comm. Writes the flags file of every owned input. */
 mn_status ingest_dedup_run(const ingest_dedup_config *config, ingest_dedup_input *inputs,
                            size_t n_inputs, ingest_dedup_stats *stats);
 

@@ -576,19 +576,20 @@ static mn_status run_phase2(pipe_state *st) {
     }
     const size_t n = st->n_inputs;
     ingest_dedup_input *dedup_inputs = mn_calloc(n + 1, sizeof(ingest_dedup_input));
-    char **keys_paths = mn_calloc(n + 1, sizeof(char *));
-    status = dedup_inputs && keys_paths ? MN_OK : MN_ERR_NOMEM;
+    char **paths = mn_calloc(2 * n + 1, sizeof(char *));
+    status = dedup_inputs && paths ? MN_OK : MN_ERR_NOMEM;
     for (size_t i = 0; status == MN_OK && i < n; i++) {
         ingest_dedup_input *d = &dedup_inputs[i];
         d->kept = st->inputs[i].kept;
         d->owner = st->inputs[i].owner;
         if (d->owner != st->rank)
             continue;
-        keys_paths[i] = ingest_work_path(st->work_dir, st->inputs[i].id, "keys");
-        d->keys_path = keys_paths[i];
-        d->flags = mn_calloc(d->kept + 1, 1);
-        if (keys_paths[i] == NULL || d->flags == NULL)
-            status = mn_error(MN_ERR_NOMEM, "out of memory for the dedup flags");
+        paths[2 * i] = ingest_work_path(st->work_dir, st->inputs[i].id, "keys");
+        paths[2 * i + 1] = ingest_work_path(st->work_dir, st->inputs[i].id, "flags");
+        d->keys_path = paths[2 * i];
+        d->flags_path = paths[2 * i + 1];
+        if (d->keys_path == NULL || d->flags_path == NULL)
+            status = MN_ERR_NOMEM;
     }
     char spill[4096];
     snprintf(spill, sizeof spill, "%s/spill/rank-%d", st->work_dir, st->rank);
@@ -607,31 +608,18 @@ static mn_status run_phase2(pipe_state *st) {
                  dc.url ? (dc.exact ? ", url" : "url") : "",
                  dc.fuzzy ? (dc.exact || dc.url ? ", fuzzy" : "fuzzy") : "",
                  (unsigned long long)mn_stats_get(st->counters, "docs.in"));
+        /* The owners' flags files are written by the stages; the marker comes after all. */
         status = ingest_dedup_run(&dc, dedup_inputs, n, &st->dedup);
     }
-    /* The owners publish the flags; the marker comes after every rank's flags. */
-    mn_status local = status;
-    for (size_t i = 0; local == MN_OK && i < n; i++) {
-        if (dedup_inputs[i].owner != st->rank)
-            continue;
-        char *path = ingest_work_path(st->work_dir, st->inputs[i].id, "flags");
-        local = path ? ingest_work_write_file(path, dedup_inputs[i].flags, dedup_inputs[i].kept)
-                     : MN_ERR_NOMEM;
-        free(path);
-    }
-    if (status == MN_OK)
-        status = mn_mpi_agree(local, st->comm);
     if (status == MN_OK && st->rank == 0)
         status = write_dedup_marker(st, marker);
     if (status == MN_OK)
         status = mn_mpi_agree(status, st->comm);
     mn_remove_tree(spill);
-    for (size_t i = 0; dedup_inputs && i < n; i++)
-        free(dedup_inputs[i].flags);
-    for (size_t i = 0; keys_paths && i < n; i++)
-        free(keys_paths[i]);
+    for (size_t i = 0; paths && i < 2 * n; i++)
+        free(paths[i]);
     free(dedup_inputs);
-    free(keys_paths);
+    free(paths);
     free(marker);
     return status;
 }
