@@ -19,6 +19,19 @@ enum {
 };
 
 static uint8_t ascii_class[256];
+/* Per byte, for the word scanner: what the byte is, and whether the fast loop must stop. */
+enum {
+    B_SPACE = 1,
+    B_BREAK = 2,
+    B_HIGH = 4,
+    B_LETTER = 8,
+    B_UPPER = 16,
+    B_DIGIT = 32,
+    B_PUNCT = 64,
+    B_SPECIAL = 128, /* '#' and '.', counted by the quality rules */
+    B_STOP = B_SPACE | B_BREAK | B_HIGH | B_SPECIAL,
+};
+static uint8_t word_bits[256];
 static bool classes_ready;
 
 static void classes_init(void) {
@@ -41,6 +54,17 @@ static void classes_init(void) {
         else if (c > 0x20 && c < 0x7f)
             k = C_PUNCT; /* the 32 characters of Python's string.punctuation */
         ascii_class[c] = k;
+        uint8_t b = k == C_SPACE   ? B_SPACE
+                    : k == C_BREAK ? B_BREAK
+                    : k == C_HIGH  ? B_HIGH
+                    : k == C_LOWER ? B_LETTER
+                    : k == C_UPPER ? B_LETTER | B_UPPER
+                    : k == C_DIGIT ? B_DIGIT
+                    : k == C_PUNCT ? B_PUNCT
+                                   : 0;
+        if (c == '#' || c == '.')
+            b |= B_SPECIAL;
+        word_bits[c] = b;
     }
     classes_ready = true; /* benign race: every thread writes the same table */
 }
@@ -121,17 +145,6 @@ static mn_status grow(void **items, size_t *cap, size_t need, size_t size) {
         n *= 2;
     MN_FORWARD_IF_ERROR(mn_realloc_array(items, n, size));
     *cap = n;
-    return MN_OK;
-}
-
-static mn_status add_word(ingest_text *t, const ingest_word *w) {
-    if (t->n_words == t->cap_words) {
-        void *p = t->words;
-        MN_FORWARD_IF_ERROR(grow(&p, &t->cap_words, t->n_words + 1, sizeof(ingest_word)));
-        t->words = p;
-    }
-    t->words[t->n_words++] = *w;
-    t->word_chars += w->chars;
     return MN_OK;
 }
 
@@ -248,82 +261,96 @@ mn_status ingest_text_analyze(ingest_text *t, const char *text, size_t len) {
                 continue;
             }
         }
-        /* A word: scan to its end. The core runs from the first to the last character that
-         * is not punctuation. */
-        ingest_word w = {.start = (uint32_t)i, .line = (uint32_t)t->n_lines};
-        uint32_t flags = INGEST_WORD_ASCII, wchars = 0;
-        size_t core_start = 0, core_end = 0;
-        uint32_t core_c0 = 0, core_c1 = 0;
-        uint32_t letters = 0, upper = 0, digits = 0;
-        while (i < len) {
-            uint8_t c = s[i];
-            k = ascii_class[c];
-            if (k <= C_BREAK)
+        /* A word: scan to its end. ASCII runs go through a tight loop over a bit table;
+         * '#', '.' and non-ASCII characters take the slow branch. */
+        const size_t wstart = i;
+        uint32_t letters = 0, upper = 0, digits = 0, continuation = 0;
+        bool ascii = true;
+        for (;;) {
+            uint8_t m = 0;
+            while (i < len && !((m = word_bits[s[i]]) & B_STOP)) {
+                letters += (m >> 3) & 1;
+                upper += (m >> 4) & 1;
+                digits += (m >> 5) & 1;
+                i++;
+            }
+            if (i >= len || (m & (B_SPACE | B_BREAK)))
                 break;
-            size_t n = 1;
-            bool punct;
-            if (k != C_HIGH) {
-                punct = k == C_PUNCT;
-                letters += k == C_LOWER || k == C_UPPER;
-                upper += k == C_UPPER;
-                digits += k == C_DIGIT;
-                if (c == '#') {
+            if (!(m & B_HIGH)) { /* '#' or '.' */
+                if (s[i] == '#') {
                     t->hashes++;
-                } else if (c == '.' && i + 2 < len && s[i + 1] == '.' && s[i + 2] == '.') {
-                    /* "..." counted without overlap, as str.count counts */
-                    t->ellipses++;
-                    n = 3;
+                } else if (i + 2 < len && s[i + 1] == '.' && s[i + 2] == '.') {
+                    t->ellipses++; /* "..." counted without overlap, as str.count counts */
+                    i += 2;
                 }
-            } else {
-                uint32_t cp = decode_at(s, len, i, &n);
-                int cat = category(cp);
-                if (cat == UTF8PROC_CATEGORY_ZS)
-                    break;
-                flags &= ~(uint32_t)INGEST_WORD_ASCII;
-                bool letter = cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
-                letters += letter;
-                upper += cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT;
-                digits += cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO;
-                punct = cat >= UTF8PROC_CATEGORY_PC && cat <= UTF8PROC_CATEGORY_SO;
-                t->ellipses += cp == 0x2026;
+                i++;
+                continue;
             }
-            /* n is 3 for "...": three characters, all punctuation */
-            uint32_t step = k == C_HIGH ? 1 : (uint32_t)n;
-            if (!punct) {
-                if (core_end == 0) {
-                    core_start = i;
-                    core_c0 = wchars;
-                }
-                core_end = i + n;
-                core_c1 = wchars + step;
-            }
-            wchars += step;
+            size_t n;
+            uint32_t cp = decode_at(s, len, i, &n);
+            int cat = category(cp);
+            if (cat == UTF8PROC_CATEGORY_ZS)
+                break;
+            ascii = false;
+            letters += cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
+            upper += cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT;
+            digits += cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO;
+            t->ellipses += cp == 0x2026;
+            continuation += (uint32_t)n - 1;
             i += n;
         }
-        if (letters)
-            flags |= INGEST_WORD_LETTER;
-        if (digits)
-            flags |= INGEST_WORD_DIGIT;
-        w.len = (uint32_t)i - w.start;
-        w.chars = wchars;
-        w.flags = (uint8_t)flags;
-        if (core_end > 0) {
-            w.core_start = (uint32_t)core_start;
-            w.core_len = (uint32_t)(core_end - core_start);
-            w.core_chars = core_c1 - core_c0;
+        if (t->n_words == t->cap_words) {
+            void *p = t->words;
+            MN_FORWARD_IF_ERROR(grow(&p, &t->cap_words, t->n_words + 1, sizeof(ingest_word)));
+            t->words = p;
+        }
+        ingest_word *w = &t->words[t->n_words++];
+        w->start = (uint32_t)wstart;
+        w->len = (uint32_t)(i - wstart);
+        w->chars = w->len - continuation;
+        w->line = (uint32_t)t->n_lines;
+        w->flags = (uint8_t)((ascii ? INGEST_WORD_ASCII : 0) | (letters ? INGEST_WORD_LETTER : 0) |
+                             (digits ? INGEST_WORD_DIGIT : 0));
+        w->stop = 0;
+        /* The core: the word without leading and trailing punctuation. */
+        size_t cs = wstart, ce = i;
+        uint32_t trimmed = 0;
+        if (ascii) {
+            while (cs < ce && (word_bits[s[cs]] & B_PUNCT))
+                cs++;
+            while (ce > cs && (word_bits[s[ce - 1]] & B_PUNCT))
+                ce--;
         } else {
-            w.core_start = w.start;
+            while (cs < ce) {
+                size_t n;
+                if (!ingest_is_punct(decode_at(s, ce, cs, &n)))
+                    break;
+                cs += n;
+                trimmed++;
+            }
+            while (ce > cs) {
+                size_t lead = ce - 1, n;
+                while (lead > cs && (s[lead] & 0xc0) == 0x80)
+                    lead--;
+                if (!ingest_is_punct(decode_at(s, ce, lead, &n)))
+                    break;
+                ce = lead;
+                trimmed++;
+            }
         }
-        if ((flags & INGEST_WORD_ASCII) && w.core_len >= 2 && w.core_len <= 4) {
+        w->core_start = (uint32_t)(cs < ce ? cs : wstart);
+        w->core_len = (uint32_t)(ce - cs);
+        w->core_chars = ascii ? w->core_len : (cs < ce ? w->chars - trimmed : 0);
+        if (ascii && w->core_len >= 2 && w->core_len <= 4) {
             uint32_t v = 0;
-            for (uint32_t b = 0; b < w.core_len; b++)
-                v |= (uint32_t)(uint8_t)(s[w.core_start + b] | 0x20) << (8 * b);
-            w.stop = gopher_stop(v, w.core_len);
+            for (uint32_t b = 0; b < w->core_len; b++)
+                v |= (uint32_t)(uint8_t)(s[cs + b] | 0x20) << (8 * b);
+            w->stop = gopher_stop(v, w->core_len);
         }
-        w.hash = ingest_hash_bytes(text + w.start, w.len);
-        MN_FORWARD_IF_ERROR(add_word(t, &w));
-        chars += wchars;
-        line_chars += wchars;
+        w->hash = ingest_hash_bytes(text + wstart, w->len);
+        t->word_chars += w->chars;
+        chars += w->chars;
+        line_chars += w->chars;
         counts[0] += letters;
         counts[1] += upper;
         counts[2] += digits;
