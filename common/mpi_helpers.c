@@ -91,7 +91,8 @@ mn_status mn_mpi_bcast_bytes(void **data, size_t *len, int root, MPI_Comm comm) 
     unsigned long long size = rank == root ? (unsigned long long)*len : 0;
     MN_MPI_TRY(MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, root, comm));
     uint8_t *buffer = rank == root ? *data : mn_malloc((size_t)size);
-    int ok = buffer != NULL, all_ok = 0;
+    /* An empty buffer (size 0) is fine even when its pointer is NULL. */
+    int ok = buffer != NULL || size == 0, all_ok = 0;
     MN_MPI_TRY(MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm));
     if (!all_ok) {
         if (rank != root)

@@ -281,6 +281,35 @@ done:
     return status;
 }
 
+mn_status tok__import_tiktoken_memory(tok_tokenizer **out, const uint8_t *data, size_t len,
+                                      const char *path, const char *name, const char *pretokenizer,
+                                      const tok_special_def *specials, size_t n_specials) {
+    *out = NULL;
+    size_t i = 0;
+    while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t'))
+        i++;
+    if (i < len && data[i] == '{')
+        return import_json(out, data, len, path, name, pretokenizer);
+    rank_table ranks = {0};
+    mn_status status = parse_ranks(data, len, path, &ranks);
+    if (status == MN_OK && pretokenizer == NULL)
+        status = mn_error(MN_ERR_ARG,
+                          "%s: a .tiktoken file does not say its pre-tokenizer: give it "
+                          "(gpt2, cl100k or o200k)",
+                          path);
+    if (status == MN_OK) {
+        uint32_t vocab_size = ranks.size;
+        for (size_t k = 0; k < n_specials; k++)
+            if (specials[k].id < TOK_MAX_VOCAB && specials[k].id + 1 > vocab_size)
+                vocab_size = specials[k].id + 1;
+        char buf[256];
+        status = build(out, &ranks, vocab_size, name ? name : base_name_of(path, buf, sizeof buf),
+                       pretokenizer, specials, n_specials, path);
+    }
+    rank_table_free(&ranks);
+    return status;
+}
+
 mn_status tok_import_tiktoken(tok_tokenizer **out, const char *path, const char *name,
                               const char *pretokenizer, const tok_special_def *specials,
                               size_t n_specials) {
@@ -288,32 +317,8 @@ mn_status tok_import_tiktoken(tok_tokenizer **out, const char *path, const char 
     uint8_t *data = NULL;
     size_t len = 0;
     MN_FORWARD_IF_ERROR(mn_read_file(path, TOK_MAX_FILE_BYTES, &data, &len));
-    size_t i = 0;
-    while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t'))
-        i++;
-    mn_status status;
-    if (i < len && data[i] == '{') {
-        status = import_json(out, data, len, path, name, pretokenizer);
-    } else {
-        rank_table ranks = {0};
-        status = parse_ranks(data, len, path, &ranks);
-        if (status == MN_OK && pretokenizer == NULL)
-            status = mn_error(MN_ERR_ARG,
-                              "%s: a .tiktoken file does not say its pre-tokenizer: give it "
-                              "(gpt2, cl100k or o200k)",
-                              path);
-        if (status == MN_OK) {
-            uint32_t vocab_size = ranks.size;
-            for (size_t k = 0; k < n_specials; k++)
-                if (specials[k].id + 1 > vocab_size)
-                    vocab_size = specials[k].id + 1;
-            char buf[256];
-            status =
-                build(out, &ranks, vocab_size, name ? name : base_name_of(path, buf, sizeof buf),
-                      pretokenizer, specials, n_specials, path);
-        }
-        rank_table_free(&ranks);
-    }
+    mn_status status =
+        tok__import_tiktoken_memory(out, data, len, path, name, pretokenizer, specials, n_specials);
     free(data);
     return status;
 }

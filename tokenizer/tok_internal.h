@@ -83,6 +83,16 @@ static inline mn_status tok__ids_push(tok_ids *ids, uint32_t id) {
     return MN_OK;
 }
 
+/* The parsers behind tok_load, tok_import_tiktoken and tok_import_hf, on a buffer (also the
+ * entry points of the fuzz targets); `what` names the source in messages. */
+mn_status tok__load_memory(tok_tokenizer **tokenizer, const uint8_t *data, size_t len,
+                           const char *what);
+mn_status tok__import_tiktoken_memory(tok_tokenizer **tokenizer, const uint8_t *data, size_t len,
+                                      const char *what, const char *name, const char *pretokenizer,
+                                      const tok_special_def *specials, size_t n_specials);
+mn_status tok__import_hf_memory(tok_tokenizer **tokenizer, const uint8_t *data, size_t len,
+                                const char *what);
+
 /* GPT-2's byte-to-unicode map used by HF byte-level BPE: byte b <-> code point. */
 uint32_t tok__byte_to_unicode(uint8_t byte);
 /* Inverse; returns -1 for code points outside the map. */

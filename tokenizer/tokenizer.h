@@ -170,4 +170,63 @@ mn_status tok_import_hf(tok_tokenizer **tokenizer, const char *path);
 /* Exports a Hugging Face tokenizer.json (byte-level BPE, GPT-2's byte-to-unicode map). */
 mn_status tok_export_hf(const tok_tokenizer *tokenizer, const char *path);
 
+/* --- BPE training (mnemo-bpe; docs/tokenizer.md) --- */
+
+/* Counts of unique pre-tokens (byte strings). */
+typedef struct tok_word_counts tok_word_counts;
+mn_status tok_word_counts_create(tok_word_counts **counts);
+void tok_word_counts_free(tok_word_counts *counts);
+/* Splits `text` with the pre-tokenizer and counts each piece once. */
+mn_status tok_word_counts_add_text(tok_word_counts *counts, tok_pretokenizer kind,
+                                   const uint8_t *text, size_t len);
+mn_status tok_word_counts_add(tok_word_counts *counts, const uint8_t *word, size_t len,
+                              uint64_t count);
+size_t tok_word_counts_size(const tok_word_counts *counts);    /* unique words */
+uint64_t tok_word_counts_total(const tok_word_counts *counts); /* sum of counts */
+size_t tok_word_counts_memory(const tok_word_counts *counts);  /* bytes held */
+/* Drops the words counted fewer than `min_count` times; *dropped tells how many. */
+mn_status tok_word_counts_prune(tok_word_counts *counts, uint64_t min_count, size_t *dropped);
+/* Word i (< size), in insertion order (after a prune: the survivors' order). */
+void tok_word_counts_at(const tok_word_counts *counts, size_t i, const uint8_t **word, size_t *len,
+                        uint64_t *count);
+/* Serialisation for MPI exchange: appends "len varint, bytes, count varint" per word, for
+ * the words whose xxh64 % parts == part (parts = 1: all). */
+mn_status tok_word_counts_pack(const tok_word_counts *counts, uint32_t part, uint32_t parts,
+                               mn_buf *out);
+/* Adds packed words; `what` names the source in errors. */
+mn_status tok_word_counts_unpack(tok_word_counts *counts, const uint8_t *data, size_t len,
+                                 const char *what);
+
+typedef struct tok_train_options {
+    uint32_t vocab_size;    /* total ids: 256 bytes + merges + special tokens */
+    uint64_t min_frequency; /* a pair must occur at least this often to be merged (>= 1) */
+    const char *pretokenizer;
+    const char *name;
+    const tok_special_def *specials; /* texts and roles; ids are assigned after the merges */
+    size_t n_specials;
+    const char *const *setting_keys; /* recorded in the file */
+    const char *const *setting_values;
+    size_t n_settings;
+    /* Called every `progress_every` merges (may be NULL). */
+    void (*progress)(void *context, uint32_t merges_done, uint32_t merges_wanted);
+    void *progress_context;
+    uint32_t progress_every;
+} tok_train_options;
+
+typedef struct tok_train_stats {
+    uint32_t merges;           /* merges learned */
+    uint32_t reused;           /* merges whose bytes were already a token (no new id) */
+    uint64_t words;            /* unique words trained on */
+    uint64_t pair_updates;     /* pair-count updates: the incremental algorithm's work */
+    bool stopped_by_frequency; /* the best pair fell below min_frequency before vocab_size */
+} tok_train_stats;
+
+/* Learns byte-level BPE merges from word counts. Ids: bytes are ids 0..255 (id = byte
+ * value), each merge gets the next id, special tokens follow the last merge. Each step
+ * merges the most frequent adjacent pair; ties go to the smallest (left id, right id).
+ * When the merged bytes are already a token (two different pairs can spell the same
+ * bytes), the existing id is reused and no id is added. Deterministic. */
+mn_status tok_train_bpe(tok_tokenizer **tokenizer, const tok_word_counts *counts,
+                        const tok_train_options *options, tok_train_stats *stats);
+
 #endif

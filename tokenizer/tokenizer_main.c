@@ -10,6 +10,8 @@
 #include "common/mpi_helpers.h"
 #include "common/program.h"
 #include "common/util.h"
+#include "shards/manifest.h"
+#include "shards/mtok.h"
 #include "tokenizer/tokenizer.h"
 
 static mn_status parse_specials(const mn_cli_list *list, tok_special_def **out, size_t *count) {
@@ -235,6 +237,82 @@ static int cmd_decode(int argc, char **argv) {
     return mn_program_exit(status);
 }
 
+/* Decodes a token dataset: totals, bytes per token (decoded text bytes over ids, EOS
+ * excluded) and the first document(s) as text. */
+static int cmd_inspect(int argc, char **argv) {
+    const char *tokenizer = NULL;
+    int64_t samples = 1, max_bytes = 600;
+    mn_cli_option options[] = {
+        {"tokenizer", 't', MN_OPT_STRING, &tokenizer, "FILE", "the tokenizer (.mtk)",
+         .required = true},
+        {"samples", 0, MN_OPT_INT, &samples, "N", "documents to print decoded"},
+        {"max-bytes", 0, MN_OPT_INT, &max_bytes, "N", "bytes printed per sample"},
+        {0}};
+    mn_cli_spec spec = {"mnemo-tokenizer inspect",
+                        "Summarise a token dataset and print decoded samples.",
+                        "[OPTIONS] DATASET",
+                        NULL,
+                        options,
+                        1,
+                        1};
+    int first, code;
+    if (!mn_cli_parse(&spec, argc, argv, &first, &code))
+        return code;
+    tok_tokenizer *t = NULL;
+    shard_manifest m = {0};
+    bool loaded = false;
+    mn_status status = tok_load(&t, tokenizer);
+    if (status == MN_OK) {
+        status = shard_manifest_load(&m, argv[first]);
+        loaded = status == MN_OK;
+    }
+    if (status == MN_OK && m.tokenizer_hash != tok_identity_hash(t))
+        status = mn_error(MN_ERR_MISMATCH, "%s was tokenized with another tokenizer (%016llx)",
+                          argv[first], (unsigned long long)m.tokenizer_hash);
+    uint64_t text_bytes = 0, ids_total = 0, printed = 0;
+    mn_buf text = {0};
+    for (size_t i = 0; status == MN_OK && i < m.n_shards; i++) {
+        char *path = shard_manifest_shard_path(&m, i);
+        shard_reader *r = NULL;
+        status = path ? shard_reader_open(&r, path) : MN_ERR_NOMEM;
+        for (uint64_t d = 0; status == MN_OK && d < shard_reader_documents(r); d++) {
+            uint64_t begin, length;
+            status = shard_reader_document(r, d, &begin, &length);
+            uint32_t *ids = status == MN_OK ? mn_alloc_array(length, sizeof *ids) : NULL;
+            if (status == MN_OK && ids == NULL)
+                status = MN_ERR_NOMEM;
+            if (status == MN_OK)
+                status = shard_reader_read_tokens(r, begin, length, ids);
+            mn_buf_clear(&text);
+            if (status == MN_OK)
+                status = tok_decode(t, ids, length - 1, &text); /* without the EOS */
+            text_bytes += text.len;
+            ids_total += length - 1;
+            if (status == MN_OK && (int64_t)printed < samples) {
+                size_t n = text.len < (size_t)max_bytes ? text.len : (size_t)max_bytes;
+                printf("--- document %llu of %s (%llu tokens) ---\n%.*s%s\n", (unsigned long long)d,
+                       m.shards[i].path, (unsigned long long)length, (int)n,
+                       (const char *)text.data, n < text.len ? " [...]" : "");
+                printed++;
+            }
+            free(ids);
+        }
+        shard_reader_close(r);
+        free(path);
+    }
+    if (status == MN_OK)
+        printf("tokenizer %s: %u ids (%s); dataset %s: %zu shards, %llu documents, %llu tokens "
+               "(EOS included), %.3f bytes per token\n",
+               tok_name(t), tok_vocab_size(t), tok_pretokenizer_name(t), argv[first], m.n_shards,
+               (unsigned long long)m.total_documents, (unsigned long long)m.total_tokens,
+               ids_total ? (double)text_bytes / (double)ids_total : 0.0);
+    mn_buf_free(&text);
+    if (loaded)
+        shard_manifest_free(&m);
+    tok_free(t);
+    return mn_program_exit(status);
+}
+
 int main(int argc, char **argv) {
     MN_PROGRAM_START(&argc, &argv, "mnemo-tokenizer");
     static const mn_cli_command commands[] = {
@@ -243,6 +321,7 @@ int main(int argc, char **argv) {
         {"info", "describe a tokenizer file", cmd_info},
         {"encode", "print the token ids of a text", cmd_encode},
         {"decode", "print the bytes of token ids", cmd_decode},
+        {"inspect", "summarise a token dataset, bytes per token, decoded samples", cmd_inspect},
         {0}};
     int code =
         mn_cli_dispatch("mnemo-tokenizer", "Import, export, inspect and use tokenizer files.",
