@@ -37,9 +37,11 @@ static void exercise(const uint8_t *image, size_t len) {
             shard_reader_read_tokens(reader, total / 3, total - total / 3, all);
         free(all);
     }
-    uint64_t begin, length;
-    if (shard_reader_documents(reader) > 0)
-        shard_reader_document(reader, shard_reader_documents(reader) - 1, &begin, &length);
+    uint64_t begin, length, end;
+    uint64_t documents = shard_reader_documents(reader);
+    shard_reader_document_span(reader, documents / 2, documents, &begin, &end);
+    if (documents > 0)
+        shard_reader_document(reader, documents - 1, &begin, &length);
     free(out);
     shard_reader_close(reader);
 }
