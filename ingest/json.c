@@ -4,6 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void ingest_json_members_free(ingest_json_members *members) {
     free(members->items);
@@ -56,17 +59,41 @@ static mn_status error_at(size_t i, const char *what) {
     return mn_error(MN_ERR_FORMAT, "invalid JSON at column %zu: %s", i + 1, what);
 }
 
+/* The first index >= i where s holds '"', '\\' or a byte below 0x20, or n. Strings are
+ * most of a record's bytes, so this is the scanner's inner loop: 16 bytes per step with
+ * SSE2 (every x86-64 has it), 8 with the portable SWAR test otherwise. */
+static inline size_t skip_plain(const unsigned char *s, size_t i, size_t n) {
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    const __m128i control = _mm_set1_epi8(0x1f);
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i hits = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+        /* v <= 0x1f as unsigned bytes: max(v, 0x1f) == 0x1f. */
+        hits = _mm_or_si128(hits, _mm_cmpeq_epi8(_mm_max_epu8(v, control), control));
+        int mask = _mm_movemask_epi8(hits);
+        if (mask != 0)
+            return i + (size_t)__builtin_ctz((unsigned)mask);
+        i += 16;
+    }
+#endif
+    while (i + 8 <= n) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        if (has_string_special(x))
+            break;
+        i += 8;
+    }
+    while (i < n && s[i] != '"' && s[i] != '\\' && s[i] >= 0x20)
+        i++;
+    return i;
+}
+
 /* s[*i] is the opening quote; on success *i is just past the closing quote. */
 static mn_status scan_string(const unsigned char *s, size_t n, size_t *pos) {
     size_t i = *pos + 1;
     for (;;) {
-        while (i + 8 <= n) {
-            uint64_t x;
-            memcpy(&x, s + i, 8);
-            if (has_string_special(x))
-                break;
-            i += 8;
-        }
+        i = skip_plain(s, i, n);
         if (i >= n)
             return error_at(*pos, "unterminated string");
         unsigned char c = s[i];
@@ -91,10 +118,8 @@ static mn_status scan_string(const unsigned char *s, size_t n, size_t *pos) {
             } else {
                 return error_at(i, "invalid escape in string");
             }
-        } else if (c < 0x20) {
-            return error_at(i, "control character inside a string (must be escaped)");
         } else {
-            i++;
+            return error_at(i, "control character inside a string (must be escaped)");
         }
     }
 }
@@ -289,11 +314,30 @@ bool ingest_json_array_next(const ingest_json_span *array, size_t *pos, ingest_j
  * returns the number of input bytes used. */
 static size_t decode_escape(const unsigned char *p, const unsigned char *end, unsigned char out[4],
                             size_t *out_len) {
-    unsigned char e = p[1];
-    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-    const char *hit = e != 'u' ? strchr(from, e) : NULL;
-    if (hit != NULL) {
-        out[0] = (unsigned char)to[hit - from];
+    unsigned char e = p[1], simple = 0;
+    switch (e) {
+        case 'b':
+            simple = '\b';
+            break;
+        case 'f':
+            simple = '\f';
+            break;
+        case 'n':
+            simple = '\n';
+            break;
+        case 'r':
+            simple = '\r';
+            break;
+        case 't':
+            simple = '\t';
+            break;
+        case 'u':
+            break;
+        default:
+            simple = e; /* '"', '\\' and '/' stand for themselves */
+    }
+    if (simple != 0) {
+        out[0] = simple;
         *out_len = 1;
         return 2;
     }

@@ -71,7 +71,13 @@ mn_status ingest__json_record(ingest_reader *reader, const char *data, size_t le
         return mn_error(MN_ERR_FORMAT, "field \"%s\" is %s, not a string", text_name,
                         type_name(text->value.type));
     }
-    MN_FORWARD_IF_ERROR(ingest_json_string_decode(&text->value, &reader->text));
+    /* A text without escapes is its own bytes: the document points into the line, which
+     * stays valid until the next call (the contract's lifetime), and is not copied. */
+    const char *raw = text->value.p + 1;
+    size_t raw_len = text->value.n - 2;
+    bool escaped = memchr(raw, '\\', raw_len) != NULL;
+    if (escaped)
+        MN_FORWARD_IF_ERROR(ingest_json_string_decode(&text->value, &reader->text));
     const ingest_json_member *id = ingest_json_find(members, "id", 2);
     if (id != NULL && id->value.type == INGEST_JSON_STRING)
         MN_FORWARD_IF_ERROR(ingest_json_string_decode(&id->value, &reader->id));
@@ -92,6 +98,10 @@ mn_status ingest__json_record(ingest_reader *reader, const char *data, size_t le
         MN_FORWARD_IF_ERROR(ingest_json_append_value(&reader->extra, &kept->value));
     }
     ingest__doc_finish(reader, doc);
+    if (!escaped) {
+        doc->text = raw;
+        doc->text_len = raw_len;
+    }
     return MN_OK;
 }
 

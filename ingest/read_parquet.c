@@ -1121,7 +1121,10 @@ static mn_status parquet_next(ingest_reader *reader, ingest_document *doc, bool 
                             "text of %zu bytes is over the limit of %zu bytes (max_record_bytes)",
                             v.len, reader->max_record_bytes);
     }
-    MN_FORWARD_IF_ERROR(mn_buf_append(&reader->text, v.bytes, v.len));
+    /* The text stays in the page (or dictionary) buffer, untouched until the next call:
+     * the document points there instead of copying it. */
+    const char *text_bytes = (const char *)v.bytes;
+    size_t text_len = v.len;
     for (size_t i = 1; i < state->n_cursors; i++) {
         cursor *c = &state->cursors[i];
         status = cursor_next(reader, state, c, &v);
@@ -1146,6 +1149,8 @@ static mn_status parquet_next(ingest_reader *reader, ingest_document *doc, bool 
     }
     advance_rows(state, 1);
     ingest__doc_finish(reader, doc);
+    doc->text = text_len > 0 ? text_bytes : "";
+    doc->text_len = text_len;
     return MN_OK;
 }
 

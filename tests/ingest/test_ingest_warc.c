@@ -36,6 +36,21 @@ static const rt_doc *find_url(const rt_result *r, const char *suffix) {
     return NULL;
 }
 
+/* Records of `type` in a WARC file, counted by zcat and grep. */
+static uint64_t count_records(const char *name, const char *type) {
+    char out[64];
+    snprintf(out, sizeof out, "count-%s", type);
+    if (!rt_sh("zcat -f '%s' | grep -ac '^WARC-Type: %s' > %s || true", name, type, out))
+        return UINT64_MAX;
+    FILE *fp = fopen(mn_test_path(out), "r");
+    unsigned long long n = UINT64_MAX;
+    if (fp == NULL || fscanf(fp, "%llu", &n) != 1)
+        n = UINT64_MAX;
+    if (fp != NULL)
+        fclose(fp);
+    return n;
+}
+
 static void check_site(const rt_result *r, const char *name) {
     MN_ASSERT_EQ_INT(r->format, INGEST_FORMAT_WARC);
     MN_ASSERT_EQ_INT(r->n_errors, 0);
@@ -62,12 +77,16 @@ static void check_site(const rt_result *r, const char *name) {
     const rt_doc *sub = find_url(r, "/sub/");
     MN_ASSERT_FATAL(sub != NULL);
     MN_ASSERT_EQ_STR(sub->text, "Sub page");
-    /* Everything else wget recorded was passed over and counted. */
-    MN_ASSERT_EQ_U64(rt_skipped(r, "warc_warcinfo"), 1);
-    MN_ASSERT_EQ_U64(rt_skipped(r, "warc_request"), 8);
+    /* Everything else wget recorded was passed over and counted; the record types are
+     * counted independently with grep (wget records a request again when it retries). */
+    const char *types[] = {"warcinfo", "request", "metadata", "resource"};
+    for (int i = 0; i < 4; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "warc_%s", types[i]);
+        MN_ASSERT_EQ_U64(rt_skipped(r, key), count_records(name, types[i]));
+    }
     MN_ASSERT_EQ_U64(rt_skipped(r, "warc_http_not_2xx"), 1); /* missing.html */
     MN_ASSERT_EQ_U64(rt_skipped(r, "warc_non_text"), 1);     /* image.png */
-    MN_ASSERT_EQ_U64(rt_skipped(r, "warc_metadata") + rt_skipped(r, "warc_resource"), 3);
 }
 
 static void test_a_warc_written_by_wget_yields_the_pages_text(void) {
