@@ -67,6 +67,14 @@ PY
 # Another dataset in the same output is refused, and --overwrite replaces it.
 expect 1 "add --overwrite" "$bin" -o "$tmp/out" --dedup none "$corpus"
 expect 0 "exact +off" "$bin" -o "$tmp/out" --dedup none --overwrite "$corpus"
+# An empty input and filters that keep nothing: a complete, empty dataset, and the report says
+# why.
+: >"$tmp/empty.jsonl"
+expect 0 "empty_file 1" "$bin" -o "$tmp/none" "$tmp/empty.jsonl" "$tmp/corpus/part-0000.jsonl" \
+    --filter-param word_count.min=100000 --filter-param word_count.max=1000000
+[ -f "$tmp/none/manifest.pb" ] || fail "an empty dataset has no manifest"
+ls "$tmp"/none/shard-* >/dev/null 2>&1 && fail "an empty dataset has shards"
+
 # An output folder inside the input folder: its files are never read as inputs, so the
 # relaunch finds the same inputs and the dataset complete.
 mkdir -p "$tmp/nest"
